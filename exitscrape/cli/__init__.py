@@ -1,0 +1,54 @@
+"""The ``exitscrape`` command line. Each subcommand lives in its own module of this package."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from exitscrape import __version__
+from exitscrape.cli import crawl, diff
+from exitscrape.dataset.store import DatasetError
+
+#: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
+COMMANDS = (crawl, diff)
+
+EPILOG = """\
+exit codes:
+  0  success (a version was published, or the site was unchanged)
+  1  the crawl produced nothing usable; nothing was published
+  2  bad usage or a dataset/version that does not exist
+
+data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exitscrape",
+        description="Crawl the Exit Practices catalogue of exit programmes "
+        "(www.exit-practices.eu) into versioned Parquet datasets.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"exitscrape {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DatasetError as error:
+        print(f"exitscrape: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("exitscrape: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

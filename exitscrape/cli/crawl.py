@@ -1,0 +1,145 @@
+"""``exitscrape crawl``: run the spider, publish a version, print a summary, exit with a status."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+from exitscrape.dataset.store import DATA_DIR_ENV, DEFAULT_DATA_DIR
+
+SETTINGS_MODULE = "exitscrape.settings"
+# The bundled snapshot is served from this machine: no politeness needed, crawl at full speed.
+SNAPSHOT_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "crawl",
+        help="crawl the site and publish a dataset version",
+        description="Crawl the Exit Practices site from its start page and publish the "
+        "programmes as a new dataset version (nothing new when the data is unchanged). "
+        "Polite by default on the live site: one request at a time, a 1 s delay, AutoThrottle.",
+        epilog="examples:\n"
+        "  exitscrape crawl --snapshot                      # the bundled offline replica\n"
+        "  exitscrape crawl                                 # the live site\n"
+        "  exitscrape crawl --start-url http://127.0.0.1:8000/ -s DOWNLOAD_DELAY=0\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--start-url", help="where to start (default: https://www.exit-practices.eu/)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        help=f"dataset directory (default: ${DATA_DIR_ENV}, else {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
+    )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="serve the bundled snapshot on 127.0.0.1 and crawl it (delays off)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeatable)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.set_defaults(func=run)
+
+
+def _parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise SystemExit(f"exitscrape crawl: -s expects NAME=VALUE, got {pair!r}")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def _log_level(args: argparse.Namespace) -> str:
+    if args.quiet:
+        return "ERROR"
+    return {0: "WARNING", 1: "INFO"}.get(args.verbose, "DEBUG")
+
+
+def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    """Run the spider in this process; return its final stats."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for name, value in settings_overrides.items():
+        settings.set(name, value, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("exit_practices")
+    process.crawl(crawler, start_url=start_url)
+    process.start()
+    assert crawler.stats is not None
+    return crawler.stats.get_stats()
+
+
+def summary(stats: dict[str, Any]) -> str:
+    outcome = stats.get("exitscrape/outcome", "failed")
+    lines = [
+        f"pages: {stats.get('exitscrape/pages', 0)}, "
+        f"programmes: {stats.get('exitscrape/programmes', 0)}, "
+        f"failed pages: {stats.get('exitscrape/failed_pages', 0)}",
+    ]
+    if outcome == "published":
+        lines.append(f"published version {stats['exitscrape/version']}")
+    elif outcome == "unchanged":
+        lines.append(
+            f"unchanged: the latest version ({stats.get('exitscrape/version')}) "
+            "already holds this data; nothing published"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {"LOG_LEVEL": _log_level(args)}
+    if args.snapshot:
+        overrides.update(SNAPSHOT_SETTINGS)
+    overrides.update(_parse_overrides(args.settings))
+    if args.data_dir:
+        overrides["EXITSCRAPE_DATA_DIR"] = args.data_dir
+    start_url = args.start_url
+    if start_url and (
+        urlsplit(start_url).scheme not in ("http", "https") or not urlsplit(start_url).hostname
+    ):
+        print(
+            f"exitscrape crawl: --start-url must be an http(s) URL, got {start_url!r}",
+            file=sys.stderr,
+        )
+        return 2
+    with contextlib.ExitStack() as stack:
+        if args.snapshot:
+            if start_url:
+                print(
+                    "exitscrape crawl: --snapshot and --start-url exclude each other",
+                    file=sys.stderr,
+                )
+                return 2
+            from exitscrape.snapshot.server import SiteServer
+
+            start_url = stack.enter_context(SiteServer()).url
+        stats = crawl(start_url, overrides)
+    outcome = stats.get("exitscrape/outcome")
+    if not args.quiet or outcome not in ("published", "unchanged"):
+        print(
+            summary(stats), file=sys.stdout if outcome in ("published", "unchanged") else sys.stderr
+        )
+    if outcome in ("published", "unchanged"):
+        return 0
+    reason = stats.get("exitscrape/reason") or "publishing did not complete (see the log above)"
+    print(f"exitscrape crawl: FAILED, nothing published: {reason}", file=sys.stderr)
+    return 1

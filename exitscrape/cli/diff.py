@@ -1,0 +1,70 @@
+"""``exitscrape diff OLD NEW``: added, removed and changed programmes between two versions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+
+from exitscrape.dataset.diff import diff_tables
+from exitscrape.dataset.store import DatasetStore, resolve_data_dir
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "diff",
+        help="show what changed between two versions",
+        description="Added, removed and changed programmes between two versions, naming each "
+        "changed field. Versions are names (see the data dir), unambiguous prefixes or 'latest'.",
+    )
+    parser.add_argument("old", metavar="OLD", help="the older version")
+    parser.add_argument("new", metavar="NEW", help="the newer version (e.g. latest)")
+    parser.add_argument(
+        "--data-dir",
+        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the diff as JSON")
+    parser.set_defaults(func=run)
+
+
+def _short(value: object, width: int = 70) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return textwrap.shorten(text, width=width, placeholder=" …")
+
+
+def run(args: argparse.Namespace) -> int:
+    store = DatasetStore(resolve_data_dir(args.data_dir))
+    old, new = store.resolve(args.old), store.resolve(args.new)
+    result = diff_tables(store.read("programmes", old), store.read("programmes", new))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "old": old,
+                    "new": new,
+                    "added": [r["programme_id"] for r in result.added],
+                    "removed": [r["programme_id"] for r in result.removed],
+                    "changed": {c.programme_id: sorted(c.fields) for c in result.changed},
+                    "added_columns": result.added_columns,
+                    "removed_columns": result.removed_columns,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"{old} -> {new}")
+    if result.empty:
+        print("no differences")
+    for row in result.added:
+        print(f"+ added    {row['programme_id']}  ({row['name']})")
+    for row in result.removed:
+        print(f"- removed  {row['programme_id']}  ({row['name']})")
+    for change in result.changed:
+        print(f"~ changed  {change.programme_id}  ({change.name}): {', '.join(change.fields)}")
+        for name, (before, after) in change.fields.items():
+            print(f"    {name}: {_short(before)} -> {_short(after)}")
+    for column in result.added_columns:
+        print(f"+ column   {column}")
+    for column in result.removed_columns:
+        print(f"- column   {column}")
+    return 0

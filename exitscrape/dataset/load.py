@@ -1,0 +1,34 @@
+"""Loading a published version into pandas."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pyarrow as pa
+
+from exitscrape.dataset.store import DatasetStore, resolve_data_dir
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """A DataFrame with Python lists in list columns and tz-aware UTC timestamps."""
+    frame = table.to_pandas()
+    for field in table.schema:
+        if pa.types.is_list(field.type):
+            frame[field.name] = [list(v) if v is not None else [] for v in frame[field.name]]
+    return frame
+
+
+def load(
+    table: str = "programmes",
+    version: str = "latest",
+    data_dir: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """One table of a published version as a DataFrame.
+
+    *table* is ``"programmes"`` or ``"pages"``; *version* is ``"latest"``, a version name or an
+    unambiguous prefix of one; *data_dir* defaults to ``$EXITSCRAPE_DATA_DIR``, else
+    ``datasets/exit_programmes``.
+    """
+    store = DatasetStore(resolve_data_dir(data_dir))
+    return to_pandas(store.read(table, version))

@@ -1,0 +1,121 @@
+"""The dataset's tables: one explicit pyarrow schema each, every field described in its metadata.
+
+This is the single source of the data dictionary: the README table, the Parquet metadata and
+release descriptors are all generated from it.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+#: Bump the major part for a breaking schema change, the minor part for an added column.
+SCHEMA_VERSION = "1.0.0"
+
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def _field(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"description": description})
+
+
+PROGRAMMES = pa.schema(
+    [
+        _field(
+            "programme_id",
+            pa.string(),
+            "Stable identifier: the programme's name and country code, slugged "
+            "(e.g. `mentoring-programme-no`). Unchanged across crawls while name and country are.",
+            nullable=False,
+        ),
+        _field(
+            "name",
+            pa.string(),
+            "Programme name (the Name field, else the page title).",
+            nullable=False,
+        ),
+        _field("country", pa.string(), "Country as written on the page (e.g. `United Kingdom`)."),
+        _field(
+            "country_code",
+            pa.string(),
+            "ISO 3166-1 alpha-2 code of `country` (pycountry); null when it names no country.",
+        ),
+        _field("target_audience", pa.string(), "Who the programme works with (Target audience)."),
+        _field("organisation", pa.string(), "Organisation running the programme."),
+        _field(
+            "objectives",
+            pa.list_(pa.string()),
+            "Objectives, one string each (the page separates them by `;` or line breaks).",
+            nullable=False,
+        ),
+        _field(
+            "description",
+            pa.string(),
+            "Description as plain text: paragraphs and sub-headings separated by a blank line, "
+            "list items as `- item` lines.",
+        ),
+        _field(
+            "settings",
+            pa.list_(pa.string()),
+            "Settings of the category pages listing it: `prison`, `probation`, "
+            "`prison and probation`.",
+            nullable=False,
+        ),
+        _field(
+            "ideologies",
+            pa.list_(pa.string()),
+            "Ideologies of the category pages listing it: `islamist`, `far-right`, `far-left`.",
+            nullable=False,
+        ),
+        _field(
+            "regions",
+            pa.list_(pa.string()),
+            "Regions of the category pages listing it (Islamist programmes in prison only): "
+            "`europe`, `other regions`.",
+            nullable=False,
+        ),
+        _field(
+            "source_urls",
+            pa.list_(pa.string()),
+            "Every URL the programme was found at (final URLs after redirects), sorted.",
+            nullable=False,
+        ),
+        _field(
+            "content_sha256",
+            pa.string(),
+            "SHA-256 of the programme's content fields (name to description), to spot edits.",
+            nullable=False,
+        ),
+        _field("crawled_at", _TIMESTAMP, "When its page was fetched (UTC).", nullable=False),
+    ]
+)
+
+PAGES = pa.schema(
+    [
+        _field("url", pa.string(), "URL the crawl requested (as linked).", nullable=False),
+        _field("final_url", pa.string(), "URL after redirects; null when nothing was received."),
+        _field("status", pa.int16(), "HTTP status of the final response; null when none came."),
+        _field(
+            "kind",
+            pa.string(),
+            "`programme`, `listing` (a category page), `other` or `failed`.",
+            nullable=False,
+        ),
+        _field("error", pa.string(), "Why the page failed or is suspect; null when fine."),
+        _field("fetched_at", _TIMESTAMP, "When the response (or the failure) came (UTC)."),
+        _field("body_sha256", pa.string(), "SHA-256 of the response body."),
+        _field("content_type", pa.string(), "Media type of the response."),
+        _field("referer", pa.string(), "The page whose link led here; null for the start URL."),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {"programmes": PROGRAMMES, "pages": PAGES}
+
+#: Columns that describe the crawl, not the programme: ignored when comparing versions.
+VOLATILE_COLUMNS = frozenset({"crawled_at"})
+
+
+def describe(schema: pa.Schema) -> list[tuple[str, str, str]]:
+    """(name, type, description) for every field: the data dictionary."""
+    return [
+        (f.name, str(f.type), (f.metadata or {}).get(b"description", b"").decode()) for f in schema
+    ]

@@ -1,0 +1,169 @@
+"""The dataset store: immutable, time-named versions of the tables, published atomically.
+
+Layout of a data dir::
+
+    <data-dir>/LATEST                       name of the newest version
+    <data-dir>/<version>/programmes.parquet
+    <data-dir>/<version>/pages.parquet
+    <data-dir>/<version>/manifest.json
+
+A version is built in a hidden temporary directory, fsynced, renamed into place and only then
+named in LATEST, so readers never see a partial version and a crash leaves the last one intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from exitscrape.dataset.schema import SCHEMA_VERSION, TABLES
+
+DEFAULT_DATA_DIR = "datasets/exit_programmes"
+DATA_DIR_ENV = "EXITSCRAPE_DATA_DIR"
+_TMP_PREFIX = ".tmp-"
+
+
+class DatasetError(Exception):
+    """A dataset or version that does not exist or cannot be read."""
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """``data_dir`` if given, else ``$EXITSCRAPE_DATA_DIR``, else ``datasets/exit_programmes``."""
+    return Path(data_dir or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DatasetStore:
+    """Versions of the dataset under one data dir."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def versions(self) -> list[str]:
+        """Complete versions, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file()
+        )
+
+    def latest(self) -> str | None:
+        """The version LATEST names, or ``None`` before the first publish."""
+        try:
+            name = (self.root / "LATEST").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.root / name / "manifest.json").is_file() else None
+
+    def resolve(self, version: str = "latest") -> str:
+        """A version name from ``latest``, a full name or an unambiguous prefix."""
+        if version == "latest":
+            latest = self.latest()
+            if latest is None:
+                raise DatasetError(
+                    f"no dataset in {self.root}: run `exitscrape crawl` first "
+                    f"(or pass --data-dir / set {DATA_DIR_ENV})"
+                )
+            return latest
+        versions = self.versions()
+        matches = [v for v in versions if v == version] or [
+            v for v in versions if v.startswith(version)
+        ]
+        if len(matches) != 1:
+            known = ", ".join(versions[-5:]) or "none"
+            raise DatasetError(
+                f"no single version {version!r} in {self.root} (latest versions: {known})"
+            )
+        return matches[0]
+
+    def manifest(self, version: str = "latest") -> dict[str, Any]:
+        return json.loads((self.root / self.resolve(version) / "manifest.json").read_text())
+
+    def table_path(self, table: str, version: str = "latest") -> Path:
+        if table not in TABLES:
+            raise DatasetError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
+        return self.root / self.resolve(version) / f"{table}.parquet"
+
+    def read(self, table: str = "programmes", version: str = "latest") -> pa.Table:
+        return pq.read_table(self.table_path(table, version), schema=TABLES[table])
+
+    def _new_version_name(self) -> str:
+        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        existing = self.versions()
+        if existing and name <= existing[-1]:
+            # Two publishes in one second (or a clock step back): keep names sorting by time.
+            base = existing[-1].split("-")[0]
+            count = int(existing[-1].split("-")[1]) + 1 if "-" in existing[-1] else 1
+            name = f"{base}-{count:03d}"
+        return name
+
+    def publish(
+        self, tables: dict[str, pa.Table], digest: str, manifest: dict[str, Any]
+    ) -> str | None:
+        """Publish *tables* as a new version; ``None`` when the programmes equal the latest's."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for leftover in self.root.glob(_TMP_PREFIX + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)  # from a run killed mid-publish
+        parent = self.latest()
+        if parent is not None and self.manifest(parent).get("programmes_digest") == digest:
+            return None
+        version = self._new_version_name()
+        tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=self.root))
+        try:
+            files = {}
+            for name, table in tables.items():
+                path = tmp / f"{name}.parquet"
+                pq.write_table(table.cast(TABLES[name]), path, compression="zstd")
+                _fsync(path)
+                files[path.name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+            full_manifest = {
+                "version": version,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "schema_version": SCHEMA_VERSION,
+                "parent": parent,
+                "programmes_digest": digest,
+                "rows": {name: table.num_rows for name, table in tables.items()},
+                "files": files,
+                **manifest,
+            }
+            manifest_path = tmp / "manifest.json"
+            manifest_path.write_text(json.dumps(full_manifest, indent=2, default=str) + "\n")
+            _fsync(manifest_path)
+            os.chmod(tmp, 0o755)
+            os.rename(tmp, self.root / version)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _fsync(self.root)
+        latest_tmp = self.root / f"{_TMP_PREFIX}LATEST"
+        latest_tmp.write_text(version + "\n")
+        _fsync(latest_tmp)
+        os.replace(latest_tmp, self.root / "LATEST")
+        _fsync(self.root)
+        return version

@@ -1,0 +1,228 @@
+"""Flatten an HTML subtree into lines of text that remember their block, table cell and list.
+
+Weebly content is a soup of ``div.paragraph`` elements whose text is split by ``<br />``, with
+lists, bold labels and multi-column tables mixed in. Extraction by label text in document order
+needs exactly what this module keeps: each visible line, the bold run it starts with (a label
+candidate), the block and table cell it belongs to, and whether it is a heading or a list item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from exitscrape.text import clean_text
+
+_BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "center",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
+)
+_SKIP_TAGS = frozenset(
+    ["script", "style", "noscript", "template", "iframe", "svg", "select", "option", "head"]
+)
+_BOLD_TAGS = frozenset(["strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "th"])
+_HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+_CELL_TAGS = frozenset(("td", "th"))
+_LIST_TAGS = frozenset(("ul", "ol"))
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One visible line of text.
+
+    ``block`` changes at every block element and at a blank line (``<br /><br />``);
+    ``cell`` is the enclosing table cell (or ``None``); ``item`` is the enclosing ``li``'s
+    number and ``list`` its list's (``None`` outside lists); ``lead`` is the bold text the line
+    starts with, if any.
+    """
+
+    text: str
+    lead: str | None
+    block: int
+    cell: int | None
+    heading: bool
+    item: int | None
+    list: int | None
+
+    @property
+    def unit(self) -> tuple[str, int]:
+        """The table cell holding the line, or its block outside tables."""
+        return ("cell", self.cell) if self.cell is not None else ("block", self.block)
+
+
+class _Flattener:
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self._pieces: list[tuple[str, bool]] = []
+        self._block = 0
+        self._blank = False
+        self._counter = 0
+        self._bold = 0
+        self._heading = 0
+        self._cells: list[int] = []
+        self._items: list[int] = []
+        self._lists: list[int] = []
+
+    def _next_id(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    def _add(self, text: str) -> None:
+        if text:
+            self._pieces.append((text, self._bold > 0))
+
+    def _flush(self) -> bool:
+        """End the current line; return whether it held any text."""
+        pieces, self._pieces = self._pieces, []
+        text = clean_text("".join(t for t, _ in pieces))
+        if text is None:
+            return False
+        if self._blank:
+            self._block = self._next_id()
+            self._blank = False
+        lead_parts = []
+        for piece, bold in pieces:
+            if not bold:
+                if piece.strip():
+                    break
+                continue
+            lead_parts.append(piece)
+        self.lines.append(
+            Line(
+                text=text,
+                lead=clean_text("".join(lead_parts)),
+                block=self._block,
+                cell=self._cells[-1] if self._cells else None,
+                heading=self._heading > 0,
+                item=self._items[-1] if self._items else None,
+                list=self._lists[-1] if self._lists else None,
+            )
+        )
+        return True
+
+    def _new_block(self) -> None:
+        self._flush()
+        self._block = self._next_id()
+        self._blank = False
+
+    def _line_break(self) -> None:
+        if not self._flush() and self.lines and self.lines[-1].block == self._block:
+            # An empty line inside a block (<br /><br />) starts a new paragraph.
+            self._blank = True
+
+    def walk(self, element: etree._Element) -> None:
+        tag = element.tag
+        if not isinstance(tag, str):  # comments and processing instructions
+            self._add(element.tail or "")
+            return
+        tag = tag.lower()
+        if tag in _SKIP_TAGS:
+            self._add(element.tail or "")
+            return
+        if tag == "br":
+            self._line_break()
+            self._add(element.tail or "")
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            self._new_block()
+        bold, heading = tag in _BOLD_TAGS, tag in _HEADING_TAGS
+        self._bold += bold
+        self._heading += heading
+        if tag in _CELL_TAGS:
+            self._cells.append(self._next_id())
+        if tag == "li":
+            self._items.append(self._next_id())
+        if tag in _LIST_TAGS:
+            self._lists.append(self._next_id())
+        self._add(element.text or "")
+        for child in element:
+            self.walk(child)
+        if block:
+            self._new_block()
+        if tag in _LIST_TAGS:
+            self._lists.pop()
+        if tag == "li":
+            self._items.pop()
+        if tag in _CELL_TAGS:
+            self._cells.pop()
+        self._heading -= heading
+        self._bold -= bold
+        self._add(element.tail or "")
+
+
+def flatten(element: etree._Element) -> list[Line]:
+    """The visible lines of *element*'s subtree, in document order."""
+    flattener = _Flattener()
+    flattener._add(element.text or "")
+    for child in element:
+        flattener.walk(child)
+    flattener._flush()
+    return flattener.lines
+
+
+def render_blocks(lines: list[Line]) -> str | None:
+    """Plain text: blocks separated by a blank line, list items as ``- item`` lines."""
+    blocks: list[list[str]] = []
+    previous: Line | None = None
+    for line in lines:
+        if line.item is not None:
+            same_item = previous is not None and previous.item == line.item
+            same_list = previous is not None and previous.list == line.list
+            if same_item and previous is not None and previous.block == line.block:
+                blocks[-1][-1] += " " + line.text
+            elif same_list:
+                blocks[-1].append("- " + line.text)
+            else:
+                blocks.append(["- " + line.text])
+        elif (
+            previous is not None
+            and previous.item is None
+            and previous.block == line.block
+            and not line.heading
+        ):
+            blocks[-1].append(line.text)
+        else:
+            blocks.append([line.text])
+        previous = line
+    return "\n\n".join("\n".join(block) for block in blocks) or None

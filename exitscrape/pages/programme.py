@@ -1,0 +1,200 @@
+"""Extraction of a programme page: labelled fields and description, by label text in document order.
+
+Pure and crawl-free: build a :class:`ProgrammePage` from any :class:`~scrapy.http.HtmlResponse`
+(or a parsel ``Selector``) and read its properties.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from parsel import Selector
+
+from exitscrape.pages.lines import Line, flatten, render_blocks
+from exitscrape.text import clean_text, label_key
+
+#: Label texts (compared case-folded, without a trailing colon) and the field each one names.
+LABELS: dict[str, str] = {
+    **dict.fromkeys(
+        ["name", "programme name", "program name", "name of the programme", "name of programme"],
+        "name",
+    ),
+    **dict.fromkeys(["country", "countries", "country of implementation"], "country"),
+    **dict.fromkeys(
+        ["target audience", "target audiences", "target group", "target groups", "audience"],
+        "target_audience",
+    ),
+    **dict.fromkeys(
+        [
+            "organisation",
+            "organization",
+            "organisations",
+            "organizations",
+            "organisation(s)",
+            "organization(s)",
+            "implementing organisation",
+            "implementing organization",
+        ],
+        "organisation",
+    ),
+    **dict.fromkeys(["objectives", "objective", "aims", "aims and objectives"], "objectives"),
+    **dict.fromkeys(["description", "programme description", "program description"], "description"),
+}
+FIELDS = ("name", "target_audience", "organisation", "objectives")
+
+_INLINE_LABEL = re.compile(
+    r"^(?P<label>" + "|".join(re.escape(k) for k in sorted(LABELS, key=len, reverse=True)) + r")"
+    r"\s*[:：]\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+# A country line is a short name, not a sentence.
+_MAX_COUNTRY_CHARS = 60
+_MAX_COUNTRY_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class _Label:
+    field: str
+    rest: str | None
+
+
+def _match_label(line: Line) -> _Label | None:
+    """The label a line starts with: the whole line, a bold lead, or ``Label: value``."""
+    field = LABELS.get(label_key(line.text))
+    if field:
+        return _Label(field, None)
+    if line.lead and (field := LABELS.get(label_key(line.lead))):
+        rest = line.text[len(line.lead) :] if line.text.startswith(line.lead) else ""
+        return _Label(field, clean_text(rest.lstrip(" :：")))
+    if match := _INLINE_LABEL.match(line.text):
+        return _Label(LABELS[label_key(match["label"])], clean_text(match["rest"]))
+    return None
+
+
+class ProgrammePage:
+    """A page of the site read as a programme page; ``is_programme`` says whether it is one."""
+
+    def __init__(self, selector: Selector) -> None:
+        self._selector = selector
+
+    @classmethod
+    def from_html(cls, html: str) -> ProgrammePage:
+        return cls(Selector(text=html))
+
+    @cached_property
+    def _content(self) -> Selector:
+        """``#wsite-content``, where Weebly puts the page body (header and footer excluded)."""
+        content = self._selector.css("#wsite-content")
+        return content[0] if content else self._selector.css("body")[0]
+
+    @cached_property
+    def _lines(self) -> list[Line]:
+        return flatten(self._content.root)
+
+    @cached_property
+    def _parsed(self) -> tuple[dict[str, list[str]], int | None, str | None]:
+        """Field values, the index of the first description line, the first label's index."""
+        lines = self._lines
+        values: dict[str, list[str]] = {}
+        first_label: int | None = None
+        i = 0
+        while i < len(lines):
+            label = _match_label(lines[i])
+            if label is None:
+                i += 1
+                continue
+            if first_label is None:
+                first_label = i
+            if label.field == "description":
+                values.setdefault("description", [label.rest] if label.rest else [])
+                return values, i + 1, first_label
+            found = [label.rest] if label.rest else []
+            unit = lines[i].unit
+            j = i + 1
+            # The value follows in the label's own cell or block ...
+            while j < len(lines) and lines[j].unit == unit and _match_label(lines[j]) is None:
+                found.append(lines[j].text)
+                j += 1
+            # ... or, when that holds nothing more, in the next cell or block.
+            if not found and j < len(lines) and _match_label(lines[j]) is None:
+                unit = lines[j].unit
+                while j < len(lines) and lines[j].unit == unit and _match_label(lines[j]) is None:
+                    found.append(lines[j].text)
+                    j += 1
+            values.setdefault(label.field, found)
+            i = j
+        return values, None, first_label
+
+    def _value(self, field: str) -> str | None:
+        found = self._parsed[0].get(field)
+        return clean_text(" ".join(found)) if found else None
+
+    @cached_property
+    def is_programme(self) -> bool:
+        """A programme page carries at least one labelled field or a Description."""
+        values, description_at, _ = self._parsed
+        return description_at is not None or any(field in values for field in FIELDS)
+
+    @cached_property
+    def title(self) -> str | None:
+        """The page's ``h2`` title, else ``<title>`` without the site name."""
+        for heading in self._content.css("h1, h2"):
+            text = clean_text(heading.xpath("string()").get())
+            if text and label_key(text) not in LABELS:
+                return text
+        title = clean_text(self._selector.xpath("string(//title)").get())
+        if not title:
+            return None
+        site = clean_text(self._selector.css('meta[property="og:site_name"]::attr(content)').get())
+        parts = [p for p in re.split(r"\s+[-–|]\s+", title) if p != (site or "Exit Practices")]
+        return clean_text(" - ".join(parts)) or title
+
+    @property
+    def name(self) -> str | None:
+        """The Name field, else the page title."""
+        return self._value("name") or self.title
+
+    @property
+    def target_audience(self) -> str | None:
+        return self._value("target_audience")
+
+    @property
+    def organisation(self) -> str | None:
+        return self._value("organisation")
+
+    @property
+    def objectives(self) -> str | None:
+        """Raw objectives: items separated by ``;`` or by line breaks (kept as newlines)."""
+        found = self._parsed[0].get("objectives")
+        return "\n".join(found) if found else None
+
+    @property
+    def country(self) -> str | None:
+        """The Country field, else the short line (beside the flag) before the first label."""
+        if value := self._value("country"):
+            return value
+        _, description_at, first_label = self._parsed
+        end = first_label if first_label is not None else description_at
+        title = self.title
+        for line in self._lines[: end or 0]:
+            text = line.text
+            if text == title or line.item is not None:
+                continue
+            if len(text) <= _MAX_COUNTRY_CHARS and len(text.split()) <= _MAX_COUNTRY_WORDS:
+                return text
+        return None
+
+    @property
+    def description(self) -> str | None:
+        """Plain text after the Description label: paragraphs, ``- item`` lists, sub-headings."""
+        values, description_at, _ = self._parsed
+        if description_at is None:
+            return None
+        lines = self._lines[description_at:]
+        head = values.get("description") or []
+        text = render_blocks(lines)
+        if head:
+            return "\n\n".join(filter(None, [head[0], text]))
+        return text

@@ -1,0 +1,168 @@
+"""The ``exit_practices`` spider: navigation only. Extraction lives in :mod:`exitscrape.pages`."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from exitscrape.items import MenuItem, PageItem, ProgrammeItem
+from exitscrape.pages.links import content_links
+from exitscrape.pages.menu import category_of, read_menu
+from exitscrape.pages.programme import ProgrammePage
+
+DEFAULT_START_URL = "https://www.exit-practices.eu/"
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Links whose extension says "not a web page" are checked with HEAD (recorded, never parsed).
+_PAGE_EXTENSIONS = frozenset(("", ".html", ".htm", ".php", ".asp", ".aspx", ".jsp", "/"))
+
+
+def site_key(url: str) -> tuple[str, int | None]:
+    """Host and explicit non-default port: http and https of one host count as one site."""
+    parts = urlsplit(url)
+    port = parts.port if parts.port not in (None, 80, 443) else None
+    return (parts.hostname or "", port)
+
+
+def _looks_like_page(url: str) -> bool:
+    path = urlsplit(url).path
+    last = path.rsplit("/", 1)[-1]
+    extension = "." + last.rsplit(".", 1)[-1].lower() if "." in last else ""
+    return extension in _PAGE_EXTENSIONS
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _describe(failure: Failure) -> tuple[int | None, str]:
+    error = failure.value
+    if isinstance(error, HttpError):
+        response = error.response
+        return response.status, f"HTTP {response.status}"
+    message = str(error).strip() or type(error).__name__
+    if type(error).__name__ == "IgnoreRequest" and "robots.txt" in message.lower():
+        return None, "disallowed by robots.txt"
+    return None, f"{type(error).__name__}: {message}"
+
+
+class ExitPracticesSpider(scrapy.Spider):
+    """Crawl the Exit Practices site from its start page: menu, category pages, programme pages.
+
+    Arguments: ``-a start_url=URL`` (default: the live site).
+    """
+
+    name = "exit_practices"
+
+    def __init__(self, start_url: str | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.start_url = start_url or DEFAULT_START_URL
+        parts = urlsplit(self.start_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"start_url must be an http(s) URL, got {self.start_url!r}")
+        self.site = site_key(self.start_url)
+        # OffsiteMiddleware also drops redirects that leave the host.
+        self.allowed_domains = [parts.hostname]
+        self._menu_read = False
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield self._request(self.start_url, referer=None)
+
+    def _request(self, url: str, referer: str | None) -> scrapy.Request:
+        meta = {"referer_url": referer}
+        if _looks_like_page(url):
+            return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta)
+        return scrapy.Request(
+            url, method="HEAD", callback=self.parse_other, errback=self.failed, meta=meta
+        )
+
+    def _follow(self, urls: list[str], referer: str) -> Iterator[scrapy.Request]:
+        for url in urls:
+            if site_key(url) == self.site:
+                yield self._request(url, referer)
+
+    def _page(self, response: Response, **fields: Any) -> PageItem:
+        redirects = response.request.meta.get("redirect_urls") if response.request else None
+        content_type = response.headers.get(b"Content-Type")
+        return PageItem(
+            url=redirects[0] if redirects else response.url,
+            final_url=response.url,
+            status=response.status,
+            fetched_at=_now(),
+            content_type=content_type.decode("latin-1").split(";")[0].strip().lower()
+            if content_type
+            else None,
+            referer=response.meta.get("referer_url"),
+            **fields,
+        )
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse) or not self._is_html(response):
+            yield from self.parse_other(response)
+            return
+        digest = hashlib.sha256(response.body).hexdigest()
+        if not self._menu_read:
+            entries = read_menu(response.selector, response.url)
+            if entries:
+                self._menu_read = True
+                categories = {
+                    entry.url: category
+                    for entry in entries
+                    if (category := category_of(entry.path)) is not None
+                }
+                links = list(dict.fromkeys(entry.url for entry in entries))
+                yield MenuItem(url=response.url, categories=categories, links=links)
+                yield from self._follow(links, response.url)
+        page = ProgrammePage(response.selector)
+        links = content_links(response.selector, response.url)
+        if page.is_programme:
+            yield ProgrammeItem(
+                url=response.url,
+                fetched_at=_now(),
+                title=page.title,
+                name=page.name,
+                country=page.country,
+                target_audience=page.target_audience,
+                organisation=page.organisation,
+                objectives=page.objectives,
+                description=page.description,
+            )
+        yield self._page(response, body_sha256=digest, is_programme=page.is_programme, links=links)
+        yield from self._follow(links, response.url)
+
+    def parse_other(self, response: Response) -> Iterator[PageItem]:
+        """A response that is not a web page (a PDF, an image): recorded, not parsed."""
+        item = self._page(response)
+        if item.content_type is None:
+            item.content_type = mimetypes.guess_type(response.url)[0]
+        if response.body:
+            item.body_sha256 = hashlib.sha256(response.body).hexdigest()
+        yield item
+
+    @staticmethod
+    def _is_html(response: TextResponse) -> bool:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        return not content_type or any(t in content_type for t in _HTML_TYPES)
+
+    def failed(self, failure: Failure) -> Iterator[PageItem]:
+        """A request that ended in an error (after retries): recorded with the reason."""
+        request = failure.request  # type: ignore[attr-defined]
+        status, error = _describe(failure)
+        redirects = request.meta.get("redirect_urls")
+        self.logger.warning("Failed %s: %s", request.url, error)
+        yield PageItem(
+            url=redirects[0] if redirects else request.url,
+            final_url=request.url if redirects else None,
+            status=status,
+            fetched_at=_now(),
+            referer=request.meta.get("referer_url"),
+            error=error,
+        )

@@ -1,0 +1,38 @@
+"""Text cleanup shared by extraction and normalisation: NFC, invisible characters, whitespace."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width and formatting characters Weebly leaves in text (ZWSP, ZWNJ, ZWJ, word joiner,
+# BOM, soft hyphen). They carry no meaning and break equality of otherwise identical strings.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Every Unicode space (including NBSP, thin spaces) and every run of whitespace becomes one space.
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def clean_text(value: str | None) -> str | None:
+    """NFC, no invisible characters, whitespace collapsed; ``None`` when nothing is left."""
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    value = _SPACES.sub(" ", value).strip()
+    return value or None
+
+
+def clean_multiline(value: str | None) -> str | None:
+    """Like :func:`clean_text` but keeps line structure: blank-line separated blocks of lines."""
+    if value is None:
+        return None
+    blocks = []
+    for block in re.split(r"\n\s*\n", value):
+        lines = [line for line in (clean_text(raw) for raw in block.split("\n")) if line]
+        if lines:
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) or None
+
+
+def label_key(value: str) -> str:
+    """Comparable form of a label: cleaned, case-folded, without a trailing colon."""
+    return (clean_text(value) or "").rstrip(" :：").casefold()
