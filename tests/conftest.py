@@ -1,0 +1,75 @@
+"""Shared fixtures: loopback web servers (with injectable faults) and the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from exitscrape.snapshot.server import SNAPSHOT_DIR, SiteHandler, SiteServer
+
+REPO = Path(__file__).resolve().parent.parent
+# Tests crawl loopback servers at full speed.
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+
+
+class FaultHandler(SiteHandler):
+    """A static site with faults injected per path (see :class:`FaultServer`)."""
+
+    server: FaultServer
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        statuses = self.server.statuses.get(path)
+        if statuses:
+            status = statuses.pop(0)
+            self.send_body(status, b"<h1>error</h1>", {"Content-Type": "text/html"})
+            self.server.count(self, status)
+            return
+        if path in self.server.redirects:
+            self.send_body(301, b"", {"Location": self.server.redirects[path]})
+            self.server.count(self, 301)
+            return
+        if path in self.server.raw:
+            content_type, body = self.server.raw[path]
+            self.send_body(200, body, {"Content-Type": content_type})
+            self.server.count(self, 200)
+            return
+        super().do_GET()
+
+    do_HEAD = do_GET
+
+
+class FaultServer(SiteServer):
+    """``statuses``: path -> statuses to answer first (e.g. [500] then the file);
+    ``redirects``: path -> Location; ``raw``: path -> (Content-Type, body)."""
+
+    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
+        super().__init__(root, host=host, handler=FaultHandler)
+        self.statuses: dict[str, list[int]] = {}
+        self.redirects: dict[str, str] = {}
+        self.raw: dict[str, tuple[str, bytes]] = {}
+
+
+@pytest.fixture
+def snapshot_server() -> Iterator[SiteServer]:
+    with SiteServer(SNAPSHOT_DIR) as server:
+        yield server
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m exitscrape ARGS`` in a subprocess, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "exitscrape", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def crawl(url: str, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("crawl", "--start-url", url, "--data-dir", str(data_dir), *FAST, *extra)
