@@ -1,0 +1,1 @@
+/* exitscrape snapshot: stand-in for the Weebly theme script */
