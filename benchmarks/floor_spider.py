@@ -1,7 +1,8 @@
 """The floor: a plain Scrapy spider following the links ``exitscrape crawl`` follows, no more.
 
-Menu and ``#wsite-content`` links on the start page's host; web pages with GET, other files with
-HEAD (as exitscrape does). No extraction, no items, no pipelines. Run it with plain Scrapy::
+The menu's links once (from the first page that has a menu), every page's ``#wsite-content``
+links, on the start page's host; web pages with GET, other files with HEAD, as exitscrape does.
+No extraction, no items, no pipelines. Run it with plain Scrapy::
 
     scrapy runspider benchmarks/floor_spider.py -a start_url=http://127.0.0.1:8000/ -s ...
 """
@@ -26,6 +27,7 @@ class FloorSpider(scrapy.Spider):
         self.start_url = start_url
         self.host = urlsplit(start_url).netloc
         self.pages = 0
+        self.menu_read = False
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.start_url)
@@ -34,9 +36,11 @@ class FloorSpider(scrapy.Spider):
         self.pages += 1
         if not isinstance(response, TextResponse):
             return
-        hrefs = response.css(
-            "ul.wsite-menu-default a::attr(href), #wsite-content a::attr(href)"
-        ).getall()
+        hrefs = response.css("#wsite-content a::attr(href)").getall()
+        if not self.menu_read:
+            menu = response.css("ul.wsite-menu-default a::attr(href)").getall()
+            self.menu_read = bool(menu)
+            hrefs = menu + hrefs
         for href in hrefs:
             url = response.urljoin(href.strip()).split("#")[0]
             parts = urlsplit(url)

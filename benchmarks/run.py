@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -82,17 +83,33 @@ def _env() -> dict[str, str]:
     return env
 
 
+# Peak RSS must come from a small parent: a child's ru_maxrss starts at its parent's RSS when it
+# was spawned (Linux records the old memory map's high-water mark at exec), and this process holds
+# a generated site. The wrapper runs the command, then reports its wall time and peak RSS.
+_WRAPPER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:]).returncode
+wall = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"\\nbenchmark-measure {wall} {peak}", file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def measure(kind: str, command: Sequence[str], cwd: Path) -> Run:
-    """Run *command*; its wall time and peak resident memory (its own, from ``wait4``)."""
+    """Run *command*; its wall time and peak resident set size."""
     with tempfile.TemporaryFile("w+") as log:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, env=_env(), stdout=log, stderr=log, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process = subprocess.run(
+            [sys.executable, "-c", _WRAPPER, *command], cwd=cwd, env=_env(), stdout=log, stderr=log
+        )
         log.seek(0)
         output = log.read()
-    return Run(kind, wall, usage.ru_maxrss / 1024, process.returncode, output)
+    found = re.findall(r"benchmark-measure ([0-9.e-]+) ([0-9]+)", output)
+    if not found:
+        raise SystemExit(f"could not measure {kind}:\n{output[-3000:]}")
+    wall, peak_kib = found[-1]
+    return Run(kind, float(wall), int(peak_kib) / 1024, process.returncode, output)
 
 
 def floor_command(url: str, settings: dict[str, str]) -> list[str]:

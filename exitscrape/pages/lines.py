@@ -94,6 +94,7 @@ class _Flattener:
     def __init__(self) -> None:
         self.lines: list[Line] = []
         self._pieces: list[tuple[str, bool]] = []
+        self._visible = False  # whether a piece holds more than whitespace
         self._block = 0
         self._blank = False
         self._counter = 0
@@ -110,10 +111,15 @@ class _Flattener:
     def _add(self, text: str) -> None:
         if text:
             self._pieces.append((text, self._bold > 0))
+            if not self._visible and not text.isspace():
+                self._visible = True
 
     def _flush(self) -> bool:
         """End the current line; return whether it held any text."""
         pieces, self._pieces = self._pieces, []
+        if not self._visible:  # whitespace only (most flushes, between blocks): nothing to clean
+            return False
+        self._visible = False
         text = clean_text("".join(t for t, _ in pieces))
         if text is None:
             return False

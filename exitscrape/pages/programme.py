@@ -97,11 +97,18 @@ class ProgrammePage:
     def _parsed(self) -> tuple[dict[str, list[str]], int | None, str | None]:
         """Field values, the index of the first description line, the first label's index."""
         lines = self._lines
+        matched: dict[int, _Label | None] = {}  # each line is looked at up to twice
+
+        def label_at(k: int) -> _Label | None:
+            if k not in matched:
+                matched[k] = _match_label(lines[k])
+            return matched[k]
+
         values: dict[str, list[str]] = {}
         first_label: int | None = None
         i = 0
         while i < len(lines):
-            label = _match_label(lines[i])
+            label = label_at(i)
             if label is None:
                 i += 1
                 continue
@@ -114,13 +121,13 @@ class ProgrammePage:
             unit = lines[i].unit
             j = i + 1
             # The value follows in the label's own cell or block ...
-            while j < len(lines) and lines[j].unit == unit and _match_label(lines[j]) is None:
+            while j < len(lines) and lines[j].unit == unit and label_at(j) is None:
                 found.append(lines[j].text)
                 j += 1
             # ... or, when that holds nothing more, in the next cell or block.
-            if not found and j < len(lines) and _match_label(lines[j]) is None:
+            if not found and j < len(lines) and label_at(j) is None:
                 unit = lines[j].unit
-                while j < len(lines) and lines[j].unit == unit and _match_label(lines[j]) is None:
+                while j < len(lines) and lines[j].unit == unit and label_at(j) is None:
                     found.append(lines[j].text)
                     j += 1
             values.setdefault(label.field, found)
