@@ -51,3 +51,16 @@ EXITSCRAPE_DATA_DIR = os.environ.get("EXITSCRAPE_DATA_DIR") or "datasets/exit_pr
 
 # Items are written by the dataset pipeline, never as a feed.
 FEEDS: dict[str, dict[str, str]] = {}
+
+# Breadth-first order (Scrapy's documented recipe): category pages are chained ("Next page"), and
+# depth-first would queue every programme link of a whole chain before fetching any; the frontier,
+# and memory, would grow with the catalogue. Breadth-first keeps it to a few pages' links.
+# The dataset does not depend on crawl order. See BENCHMARKS.md ("Memory").
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# Scrapy starts CONCURRENT_ITEMS (default 100) asyncio tasks for every response's output; our
+# callbacks yield a few items each and our pipelines are synchronous, so 100 only costs time
+# (about a tenth of a crawl's CPU at 1,000 pages). See BENCHMARKS.md ("Crawl").
+CONCURRENT_ITEMS = 8

@@ -8,12 +8,17 @@ carrying every URL and every category of the pages that list it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import os
+import pickle
 import re
+import tempfile
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -22,25 +27,84 @@ from exitscrape.dataset.schema import PAGES, PROGRAMMES, VOLATILE_COLUMNS
 from exitscrape.items import Category, MenuItem, PageItem, ProgrammeItem
 from exitscrape.pages.menu import IDEOLOGIES, REGIONS, SETTINGS
 
+# Arrow's default allocator (mimalloc) keeps what it frees: a table built in one go from 10,000
+# programme rows took 2.5 times its own size at its peak. Built a slice of rows at a time with the
+# system allocator, the peak stays near the table's size (BENCHMARKS.md, "Memory").
+_POOL = pa.system_memory_pool()
+_BATCH_ROWS = 1000
 CONTENT_FIELDS = ("name", "country", "target_audience", "organisation", "objectives", "description")
 UNRECOGNISED = "linked from a category page but no programme fields found"
 
 
-@dataclass
-class CrawlRecords:
-    """Everything one crawl met, as the spider reported it."""
+@dataclass(frozen=True, slots=True)
+class ProgrammeStub:
+    """What assembly needs of one programme page to group and choose; the item is on disk."""
 
-    menu: MenuItem | None = None
-    pages: list[PageItem] = field(default_factory=list)
-    programmes: list[ProgrammeItem] = field(default_factory=list)
+    url: str
+    name: str | None
+    country: str | None
+    country_code: str | None
+    fetched_at: datetime
+    content_sha256: str
+    filled: int  # content fields with a value
+    offset: int  # where the pickled item starts in the spool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Programmes with equal keys are copies of one programme."""
+        return ((self.name or "").casefold(), self.country_code or (self.country or "").casefold())
+
+
+class CrawlRecords:
+    """Everything one crawl met, as the spider reported it.
+
+    Programme items, the bulk of a crawl (their text), go to a temporary spool file as they
+    arrive and are read back one at a time while the tables are built, so memory holds a small
+    :class:`ProgrammeStub` per programme page rather than every description (BENCHMARKS.md).
+    """
+
+    def __init__(self) -> None:
+        self.menu: MenuItem | None = None
+        self.pages: list[PageItem] = []
+        self.stubs: list[ProgrammeStub] = []
+        # Open as long as the records live: closed by close(), or when they are collected.
+        self._spool = tempfile.TemporaryFile(prefix="exitscrape-records-")  # noqa: SIM115
 
     def add(self, item: Any) -> None:
         if isinstance(item, ProgrammeItem):
-            self.programmes.append(item)
+            offset = self._spool.seek(0, os.SEEK_END)
+            pickle.dump(item, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+            self.stubs.append(
+                ProgrammeStub(
+                    url=item.url,
+                    name=item.name,
+                    country=item.country,
+                    country_code=item.country_code,
+                    fetched_at=item.fetched_at,
+                    content_sha256=content_sha256(item),
+                    filled=sum(bool(getattr(item, f)) for f in CONTENT_FIELDS),
+                    offset=offset,
+                )
+            )
         elif isinstance(item, PageItem):
             self.pages.append(item)
         elif isinstance(item, MenuItem) and self.menu is None:
             self.menu = item
+
+    def programme(self, stub: ProgrammeStub) -> ProgrammeItem:
+        """The item *stub* stands for, read back from the spool."""
+        self._spool.seek(stub.offset)
+        item: ProgrammeItem = pickle.load(self._spool)
+        return item
+
+    @property
+    def programmes(self) -> Iterator[ProgrammeItem]:
+        """Every programme item, in arrival order, read back from the spool."""
+        return (self.programme(stub) for stub in self.stubs)
+
+    def close(self) -> None:
+        """Delete the spool (also done when the records are garbage-collected)."""
+        self._spool.close()
 
 
 @dataclass
@@ -65,11 +129,38 @@ def content_sha256(item: ProgrammeItem) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
+class RowsDigest:
+    """SHA-256 of programme rows without volatile columns: equal digests, equal data.
+
+    The hash of the JSON list of the rows, fed one row at a time: the whole document is never
+    held in memory (at 10,000 programmes it would take 60 MB at the end of the crawl).
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256(b"[")
+        self._rows = 0
+
+    def update(self, row: dict[str, Any]) -> None:
+        stable = {k: v for k, v in row.items() if k not in VOLATILE_COLUMNS}
+        if self._rows:
+            self._hash.update(b", ")
+        self._hash.update(
+            json.dumps(stable, sort_keys=True, default=str, ensure_ascii=False).encode()
+        )
+        self._rows += 1
+
+    def hexdigest(self) -> str:
+        final = self._hash.copy()
+        final.update(b"]")
+        return final.hexdigest()
+
+
 def rows_digest(rows: Iterable[dict[str, Any]]) -> str:
-    """SHA-256 of programme rows without volatile columns: equal digests, equal data."""
-    stable = [{k: v for k, v in row.items() if k not in VOLATILE_COLUMNS} for row in rows]
-    payload = json.dumps(stable, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """The :class:`RowsDigest` of *rows*."""
+    digest = RowsDigest()
+    for row in rows:
+        digest.update(row)
+    return digest.hexdigest()
 
 
 def _ordered(values: set[str], order: tuple[str, ...]) -> list[str]:
@@ -81,7 +172,7 @@ class _Site:
 
     def __init__(self, records: CrawlRecords) -> None:
         self.final = {p.url: p.final_url for p in records.pages if p.final_url}
-        self.programme_urls = {p.url for p in records.programmes}
+        self.programme_urls = {stub.url for stub in records.stubs}
         self.links: dict[str, set[str]] = defaultdict(set)
         for page in records.pages:
             if page.final_url:
@@ -127,39 +218,46 @@ class _Site:
         return found
 
 
-def _choose(variants: list[ProgrammeItem]) -> ProgrammeItem:
+def _choose(variants: list[ProgrammeStub]) -> ProgrammeStub:
     """The copy that speaks for a programme: its most common content, then the most complete."""
-    counts = Counter(content_sha256(v) for v in variants)
+    counts = Counter(v.content_sha256 for v in variants)
 
-    def rank(item: ProgrammeItem) -> tuple[int, int, str]:
-        filled = sum(bool(getattr(item, f)) for f in CONTENT_FIELDS)
-        return (-counts[content_sha256(item)], -filled, content_sha256(item))
+    def rank(stub: ProgrammeStub) -> tuple[int, int, str]:
+        return (-counts[stub.content_sha256], -stub.filled, stub.content_sha256)
 
     return min(variants, key=rank)
 
 
-def programme_rows(records: CrawlRecords, site: _Site) -> tuple[list[dict[str, Any]], list[str]]:
-    groups: dict[tuple[str, str], list[ProgrammeItem]] = defaultdict(list)
-    for item in records.programmes:
-        key = ((item.name or "").casefold(), item.country_code or (item.country or "").casefold())
-        groups[key].append(item)
+def programme_rows(
+    records: CrawlRecords, site: _Site
+) -> tuple[Iterator[dict[str, Any]], int, list[str]]:
+    """The programme rows in ``programme_id`` order (a generator reading the spool), their
+    number, and the warnings about copies that differ."""
+    groups: dict[tuple[str, str], list[ProgrammeStub]] = defaultdict(list)
+    for stub in records.stubs:
+        groups[stub.key].append(stub)
     listed_by = site.listed_by()
-    rows, warnings, ids = [], [], Counter()
+    plans, warnings, ids = [], [], Counter()
     for _, variants in sorted(groups.items()):
         chosen = _choose(variants)
-        if len({content_sha256(v) for v in variants}) > 1:
+        if len({v.content_sha256 for v in variants}) > 1:
             warnings.append(
                 f"{chosen.name!r}: copies differ between {sorted(v.url for v in variants)}; "
                 f"kept {chosen.url}"
             )
-        categories = [c for v in variants for c in listed_by.get(v.url, [])]
         country = chosen.country_code.lower() if chosen.country_code else slug(chosen.country or "")
         programme_id = f"{slug(chosen.name or '')}-{country}"
         ids[programme_id] += 1
         if ids[programme_id] > 1:
             programme_id += f"-{ids[programme_id]}"
-        rows.append(
-            {
+        plans.append((programme_id, chosen, variants))
+    plans.sort(key=lambda plan: plan[0])
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for programme_id, stub, variants in plans:
+            chosen = records.programme(stub)
+            categories = [c for v in variants for c in listed_by.get(v.url, [])]
+            yield {
                 "programme_id": programme_id,
                 "name": chosen.name,
                 "country": chosen.country,
@@ -172,12 +270,11 @@ def programme_rows(records: CrawlRecords, site: _Site) -> tuple[list[dict[str, A
                 "ideologies": _ordered({c.ideology for c in categories if c.ideology}, IDEOLOGIES),
                 "regions": _ordered({c.region for c in categories if c.region}, REGIONS),
                 "source_urls": sorted({v.url for v in variants}),
-                "content_sha256": content_sha256(chosen),
+                "content_sha256": stub.content_sha256,
                 "crawled_at": max(v.fetched_at for v in variants),
             }
-        )
-    rows.sort(key=lambda row: row["programme_id"])
-    return rows, warnings
+
+    return rows(), len(plans), warnings
 
 
 def page_rows(records: CrawlRecords, site: _Site) -> list[dict[str, Any]]:
@@ -223,15 +320,35 @@ def page_rows(records: CrawlRecords, site: _Site) -> list[dict[str, Any]]:
     return [rows[url] for url in sorted(rows)]
 
 
+def to_table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """The rows as a table of *schema*, converted a slice of rows at a time (see ``_POOL``)."""
+    rows = iter(rows)
+    batches = []
+    while chunk := list(itertools.islice(rows, _BATCH_ROWS)):
+        arrays = [
+            pa.array([row.get(f.name) for row in chunk], f.type, memory_pool=_POOL) for f in schema
+        ]
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
 def assemble(records: CrawlRecords) -> Tables:
     """The programmes and pages tables of one crawl, with the programmes' digest."""
     site = _Site(records)
-    programmes, warnings = programme_rows(records, site)
+    rows, _, warnings = programme_rows(records, site)
+    digest = RowsDigest()
+
+    def digested(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            digest.update(row)
+            yield row
+
+    programmes = to_table(digested(rows), PROGRAMMES)
     pages = page_rows(records, site)
     warnings += [f"{row['url']}: {UNRECOGNISED}" for row in pages if row["error"] == UNRECOGNISED]
     return Tables(
-        programmes=pa.Table.from_pylist(programmes, schema=PROGRAMMES),
-        pages=pa.Table.from_pylist(pages, schema=PAGES),
-        digest=rows_digest(programmes),
+        programmes=programmes,
+        pages=to_table(pages, PAGES),
+        digest=digest.hexdigest(),
         warnings=warnings,
     )

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
+import pandas as pd
 import pyarrow as pa
 
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
-if TYPE_CHECKING:
-    # pandas is imported by to_pandas() on first use, not by ``import exitscrape``: a crawl never
-    # needs it, and importing it costs every crawl about 0.3 s and 40 MiB (see BENCHMARKS.md).
-    import pandas as pd
-
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     """A DataFrame with Python lists in list columns and tz-aware UTC timestamps."""
-    frame = table.to_pandas()  # imports pandas
+    frame = table.to_pandas()
     for field in table.schema:
         if pa.types.is_list(field.type):
             frame[field.name] = [list(v) if v is not None else [] for v in frame[field.name]]
