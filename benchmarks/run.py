@@ -149,14 +149,16 @@ def check(run: Run, site: sitegen.Site) -> None:
         )
 
 
-def crawl_benchmark(site: sitegen.Site, url: str, repeats: int, work: Path) -> dict[str, Any]:
+def crawl_benchmark(
+    site: sitegen.Site, url: str, repeats: int, work: Path, floor_settings: dict[str, str]
+) -> dict[str, Any]:
     """Floor and exitscrape crawls, alternating, *repeats* each."""
     runs: list[Run] = []
     for repeat in range(repeats):
         order = ("floor", "exitscrape") if repeat % 2 == 0 else ("exitscrape", "floor")
         for kind in order:
             if kind == "floor":
-                command = floor_command(url, CRAWL_SETTINGS)
+                command = floor_command(url, {**CRAWL_SETTINGS, **floor_settings})
             else:
                 data_dir = work / f"data-{site.programme_pages}-{repeat}"
                 command = exitscrape_command(url, data_dir, CRAWL_SETTINGS)
@@ -480,6 +482,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--plot", type=Path, default=HERE / "scaling.png", help="scaling plot (PNG)"
     )
+    parser.add_argument(
+        "--floor-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra setting for the floor only (repeatable), e.g. CONCURRENT_ITEMS=8 to give "
+        "the floor exitscrape's own tuning",
+    )
     parser.add_argument("--work-dir", type=Path, help="keep generated sites and data here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -489,6 +499,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.incremental_sizes = [int(s) for s in args.incremental_sizes.split(",") if s.strip()]
     except ValueError:
         parser.error("--sizes and --incremental-sizes take comma-separated whole numbers")
+    if bad := [pair for pair in args.floor_setting if "=" not in pair]:
+        parser.error(f"--floor-setting expects NAME=VALUE, got {bad[0]!r}")
+    args.floor_setting = dict(pair.split("=", 1) for pair in args.floor_setting)
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if unknown := args.skip - {"crawl", "incremental", "extraction", "dataset"}:
         parser.error(f"--skip: unknown part(s) {', '.join(sorted(unknown))}")
@@ -503,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": CRAWL_SETTINGS,
+        "floor_settings": args.floor_setting,
         "repeats": args.repeats,
         "crawl": [],
         "incremental": [],
@@ -524,7 +538,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             with SiteServer(site.root) as server:
                 if size in args.sizes and "crawl" not in args.skip:
-                    results["crawl"].append(crawl_benchmark(site, server.url, args.repeats, work))
+                    results["crawl"].append(
+                        crawl_benchmark(site, server.url, args.repeats, work, args.floor_setting)
+                    )
                     if "dataset" not in args.skip:
                         data_dir = work / f"data-{size}-0"
                         results["dataset"].append(
