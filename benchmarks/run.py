@@ -478,10 +478,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="smoke test: a 30-page site, one run each (overrides sizes and repeats)",
     )
-    parser.add_argument("--out", type=Path, default=HERE / "results.json", help="results JSON")
     parser.add_argument(
-        "--plot", type=Path, default=HERE / "scaling.png", help="scaling plot (PNG)"
+        "--out",
+        type=Path,
+        help="results JSON (default: benchmarks/results.json, with --quick results-quick.json)",
     )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        help="scaling plot, PNG (default: benchmarks/scaling.png; none with --quick)",
+    )
+    parser.add_argument("--no-plot", action="store_true", help="draw no plot")
     parser.add_argument(
         "--floor-setting",
         action="append",
@@ -494,6 +501,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.incremental_sizes, args.repeats, args.extract_repeats = "30", "30", 1, 3
+        args.out = args.out or HERE / "results-quick.json"
+        args.no_plot = args.no_plot or args.plot is None
+    args.out = args.out or HERE / "results.json"
+    args.plot = None if args.no_plot else args.plot or HERE / "scaling.png"
     try:
         args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         args.incremental_sizes = [int(s) for s in args.incremental_sizes.split(",") if s.strip()]

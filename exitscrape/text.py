@@ -8,17 +8,16 @@ import unicodedata
 # Zero-width and formatting characters Weebly leaves in text (ZWSP, ZWNJ, ZWJ, word joiner,
 # BOM, soft hyphen). They carry no meaning and break equality of otherwise identical strings.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-# Every Unicode space (including NBSP, thin spaces) and every run of whitespace becomes one space.
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
 def clean_text(value: str | None) -> str | None:
     """NFC, no invisible characters, whitespace collapsed; ``None`` when nothing is left."""
     if value is None:
         return None
-    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
-    value = _SPACES.sub(" ", value).strip()
-    return value or None
+    if not value.isascii():  # ASCII is already NFC and holds no invisible characters
+        value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    # Every run of Unicode whitespace (NBSP, thin spaces included) becomes one space.
+    return " ".join(value.split()) or None
 
 
 def clean_multiline(value: str | None) -> str | None:

@@ -64,6 +64,7 @@ _BOLD_TAGS = frozenset(["strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "dt",
 _HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _CELL_TAGS = frozenset(("td", "th"))
 _LIST_TAGS = frozenset(("ul", "ol"))
+_STRUCTURE_TAGS = _CELL_TAGS | _LIST_TAGS | {"li"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,7 @@ class _Flattener:
         self.lines.append(
             Line(
                 text=text,
-                lead=clean_text("".join(lead_parts)),
+                lead=clean_text("".join(lead_parts)) if lead_parts else None,
                 block=self._block,
                 cell=self._cells[-1] if self._cells else None,
                 heading=self._heading > 0,
@@ -147,7 +148,8 @@ class _Flattener:
         return True
 
     def _new_block(self) -> None:
-        self._flush()
+        if self._pieces:
+            self._flush()
         self._block = self._next_id()
         self._blank = False
 
@@ -157,44 +159,52 @@ class _Flattener:
             self._blank = True
 
     def walk(self, element: etree._Element) -> None:
+        # The hot loop of extraction (BENCHMARKS.md): few property reads, few calls.
         tag = element.tag
-        if not isinstance(tag, str):  # comments and processing instructions
-            self._add(element.tail or "")
-            return
-        tag = tag.lower()
-        if tag in _SKIP_TAGS:
-            self._add(element.tail or "")
+        if not isinstance(tag, str) or (tag := tag.lower()) in _SKIP_TAGS:
+            # comments, processing instructions, invisible elements: only the tail shows
+            if tail := element.tail:
+                self._add(tail)
             return
         if tag == "br":
             self._line_break()
-            self._add(element.tail or "")
+            if tail := element.tail:
+                self._add(tail)
             return
         block = tag in _BLOCK_TAGS
         if block:
             self._new_block()
-        bold, heading = tag in _BOLD_TAGS, tag in _HEADING_TAGS
-        self._bold += bold
-        self._heading += heading
-        if tag in _CELL_TAGS:
-            self._cells.append(self._next_id())
-        if tag == "li":
-            self._items.append(self._next_id())
-        if tag in _LIST_TAGS:
-            self._lists.append(self._next_id())
-        self._add(element.text or "")
+        bold = tag in _BOLD_TAGS
+        heading = bold and tag in _HEADING_TAGS
+        structure = tag in _STRUCTURE_TAGS
+        if bold:
+            self._bold += 1
+            self._heading += heading
+        if structure:
+            if tag in _CELL_TAGS:
+                self._cells.append(self._next_id())
+            elif tag == "li":
+                self._items.append(self._next_id())
+            else:
+                self._lists.append(self._next_id())
+        if text := element.text:
+            self._add(text)
         for child in element:
             self.walk(child)
         if block:
             self._new_block()
-        if tag in _LIST_TAGS:
-            self._lists.pop()
-        if tag == "li":
-            self._items.pop()
-        if tag in _CELL_TAGS:
-            self._cells.pop()
-        self._heading -= heading
-        self._bold -= bold
-        self._add(element.tail or "")
+        if structure:
+            if tag in _CELL_TAGS:
+                self._cells.pop()
+            elif tag == "li":
+                self._items.pop()
+            else:
+                self._lists.pop()
+        if bold:
+            self._heading -= heading
+            self._bold -= 1
+        if tail := element.tail:
+            self._add(tail)
 
 
 def flatten(element: etree._Element) -> list[Line]:

@@ -13,6 +13,7 @@ from functools import cached_property
 from parsel import Selector
 
 from exitscrape.pages.lines import Line, flatten, render_blocks
+from exitscrape.pages.links import content_scope
 from exitscrape.text import clean_text, label_key
 
 #: Label texts (compared case-folded, without a trailing colon) and the field each one names.
@@ -85,9 +86,8 @@ class ProgrammePage:
 
     @cached_property
     def _content(self) -> Selector:
-        """``#wsite-content``, where Weebly puts the page body (header and footer excluded)."""
-        content = self._selector.css("#wsite-content")
-        return content[0] if content else self._selector.css("body")[0]
+        """The page body: ``#wsite-content`` (see :func:`content_scope`)."""
+        return content_scope(self._selector)
 
     @cached_property
     def _lines(self) -> list[Line]:
