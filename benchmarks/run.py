@@ -432,6 +432,7 @@ def plot(results: dict[str, Any], path: Path) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return False
     crawl = results.get("crawl", [])
@@ -447,13 +448,14 @@ def plot(results: dict[str, Any], path: Path) -> bool:
         (memory_axis, "Peak resident memory (median)", "MiB"),
     ):
         axis.set_xscale("log")
+        axis.set_xticks(sizes, [f"{size:,}" for size in sizes])
+        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axis.set_xlabel("programme pages")
         axis.set_ylabel(unit)
         axis.set_title(title)
         axis.grid(True, which="both", alpha=0.3)
         axis.legend()
-    time_axis.set_yscale("log")
-    memory_axis.set_ylim(bottom=0)
+        axis.set_ylim(bottom=0)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
