@@ -7,17 +7,19 @@ import sys
 from collections.abc import Sequence
 
 from exitscrape import __version__
-from exitscrape.cli import crawl, diff
+from exitscrape.cli import crawl, diff, runs
 from exitscrape.dataset.store import DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, diff)
+COMMANDS = (crawl, diff, runs)
 
 EPILOG = """\
 exit codes:
   0  success (a version was published, or the site was unchanged)
   1  the crawl produced nothing usable; nothing was published
   2  bad usage or a dataset/version that does not exist
+  3  a quality gate failed; nothing was published (crawl --force publishes anyway)
+  4  another run holds the data dir's lock; this run did nothing
 
 data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
 """

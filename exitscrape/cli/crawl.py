@@ -50,8 +50,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="serve the bundled snapshot on 127.0.0.1 and crawl it (delays off)",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeatable)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="publish even if a quality gate fails (recorded in the manifest and run report)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more: -v progress of the crawl (INFO), -vv everything (DEBUG)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only errors: no progress, no summary"
+    )
     parser.set_defaults(func=run)
 
 
@@ -66,9 +79,12 @@ def _parse_overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def _log_level(args: argparse.Namespace) -> str:
+    """On a terminal warnings show too (failed pages, say); under cron only errors do."""
     if args.quiet:
         return "ERROR"
-    return {0: "WARNING", 1: "INFO"}.get(args.verbose, "DEBUG")
+    if args.verbose:
+        return "INFO" if args.verbose == 1 else "DEBUG"
+    return "WARNING" if sys.stderr.isatty() else "ERROR"
 
 
 def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str, Any]:
@@ -88,13 +104,27 @@ def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str
     return crawler.stats.get_stats()
 
 
+#: ``exitscrape/outcome`` -> exit status (documented in the CLI epilog and docs/scheduling.md).
+EXIT_CODES = {"published": 0, "unchanged": 0, "failed": 1, "gate_failed": 3, "locked": 4}
+
+
 def summary(stats: dict[str, Any]) -> str:
     outcome = stats.get("exitscrape/outcome", "failed")
+    failed_by_reason = stats.get("exitscrape/failed_by_reason") or {}
+    reasons = ", ".join(f"{n} {reason}" for reason, n in failed_by_reason.items())
     lines = [
-        f"pages: {stats.get('exitscrape/pages', 0)}, "
+        f"pages: {stats.get('exitscrape/pages', 0)} "
+        f"({stats.get('httpcache/revalidate', 0)} of {stats.get('downloader/response_count', 0)} "
+        "responses unchanged since the last run: 304), "
         f"programmes: {stats.get('exitscrape/programmes', 0)}, "
-        f"failed pages: {stats.get('exitscrape/failed_pages', 0)}",
+        f"failed pages: {stats.get('exitscrape/failed_pages', 0)}"
+        + (f" ({reasons})" if reasons else ""),
     ]
+    for gate in stats.get("exitscrape/gates", []):
+        if not gate["passed"]:
+            lines.append(f"quality gate {gate['gate']} FAILED: {gate['message']}")
+    if stats.get("exitscrape/forced"):
+        lines.append("--force: published despite the failed gates above")
     if outcome == "published":
         lines.append(f"published version {stats['exitscrape/version']}")
     elif outcome == "unchanged":
@@ -107,6 +137,10 @@ def summary(stats: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"LOG_LEVEL": _log_level(args)}
+    if args.quiet:
+        overrides["EXITSCRAPE_PROGRESS"] = "off"
+    if args.force:
+        overrides["EXITSCRAPE_FORCE"] = True
     if args.snapshot:
         overrides.update(SNAPSHOT_SETTINGS)
     overrides.update(_parse_overrides(args.settings))
@@ -134,12 +168,21 @@ def run(args: argparse.Namespace) -> int:
             start_url = stack.enter_context(SiteServer()).url
         stats = crawl(start_url, overrides)
     outcome = stats.get("exitscrape/outcome")
-    if not args.quiet or outcome not in ("published", "unchanged"):
-        print(
-            summary(stats), file=sys.stdout if outcome in ("published", "unchanged") else sys.stderr
-        )
-    if outcome in ("published", "unchanged"):
+    status = EXIT_CODES.get(str(outcome), 1)
+    if outcome == "locked":
+        print(f"exitscrape crawl: not started: {stats.get('exitscrape/reason')}", file=sys.stderr)
+        return status
+    if not args.quiet or status:
+        print(summary(stats), file=sys.stderr if status else sys.stdout)
+    if status == 0:
         return 0
     reason = stats.get("exitscrape/reason") or "publishing did not complete (see the log above)"
     print(f"exitscrape crawl: FAILED, nothing published: {reason}", file=sys.stderr)
-    return 1
+    if outcome == "gate_failed":
+        print(
+            "exitscrape crawl: if the site really changed this much, rerun with --force",
+            file=sys.stderr,
+        )
+    if stats.get("exitscrape/report"):
+        print(f"exitscrape crawl: run report: {stats['exitscrape/report']}", file=sys.stderr)
+    return status

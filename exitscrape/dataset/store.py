@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,15 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _pause_point(name: str) -> None:
+    """Test hook for the kill tests: with ``EXITSCRAPE_TEST_PAUSE=<name>:<file>`` set, reaching
+    *name* creates ``<file>`` and waits for a signal (the test's SIGKILL)."""
+    point, _, flag = os.environ.get("EXITSCRAPE_TEST_PAUSE", "").partition(":")
+    if point == name and flag:
+        Path(flag).touch()
+        signal.pause()
 
 
 def _fsync(path: Path) -> None:
@@ -156,11 +166,13 @@ class DatasetStore:
             manifest_path.write_text(json.dumps(full_manifest, indent=2, default=str) + "\n")
             _fsync(manifest_path)
             os.chmod(tmp, 0o755)
+            _pause_point("before-rename")
             os.rename(tmp, self.root / version)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _fsync(self.root)
+        _pause_point("before-latest")
         latest_tmp = self.root / f"{_TMP_PREFIX}LATEST"
         latest_tmp.write_text(version + "\n")
         _fsync(latest_tmp)
