@@ -51,11 +51,8 @@ def test_rerun_revalidates_and_a_changed_page_gives_one_version(tmp_path: Path) 
         assert second_report["pages"]["downloaded"] == 0
 
         page = site / HII
-        page.write_text(
-            page.read_text().replace(
-                "Her Majesty&rsquo;s Prison and Probation Service", "HM Prison and Probation Service"
-            )
-        )
+        old = "Her Majesty&rsquo;s Prison and Probation Service"
+        page.write_text(page.read_text().replace(old, "HM Prison and Probation Service"))
         server.requests.clear()
         third = crawl(server.url, data)
         assert third.returncode == 0, third.stderr

@@ -76,9 +76,9 @@ def assert_intact(data: Path, latest: str, rows: int) -> None:
         manifest = store.manifest(version)
         for name, meta in manifest["files"].items():
             assert (data / version / name).stat().st_size == meta["bytes"]
-        assert len(exitscrape.load(version=version, data_dir=data)) == manifest["rows"][
-            "programmes"
-        ]
+        assert (
+            len(exitscrape.load(version=version, data_dir=data)) == manifest["rows"]["programmes"]
+        )
     assert len(exitscrape.load(data_dir=data)) == rows
 
 

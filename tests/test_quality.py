@@ -125,7 +125,8 @@ def test_failing_gate_exits_3_publishes_nothing_and_force_publishes(tmp_path: Pa
         forced = crawl(server.url, data, "--force")
     assert forced.returncode == 0, forced.stderr
     assert "published despite" in forced.stdout
-    v1_again, v2 = store.versions()
+    assert store.versions()[0] == v1
+    v2 = store.versions()[1]
     assert store.manifest(v2)["forced"] == ["programme_count"]
     assert store.read("programmes", v2).num_rows == 4
     reports = [json.loads(p.read_text()) for p in sorted((data / "runs").glob("*.json"))]

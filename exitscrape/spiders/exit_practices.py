@@ -109,6 +109,23 @@ class ExitPracticesSpider(scrapy.Spider):
             yield from self.parse_other(response)
             return
         digest = hashlib.sha256(response.body).hexdigest()
+        if b"\x00" in response.body:  # no HTML page holds NUL bytes: binary served as HTML
+            self.logger.warning("Failed %s: binary content served as HTML", response.url)
+            yield self._page(response, body_sha256=digest, error="binary content served as HTML")
+            return
+        try:
+            results = list(self._parse_html(response, digest))
+        except Exception as error:  # a hostile page (nested 10,000 deep, say) fails alone
+            self.logger.warning("Failed %s: cannot parse it: %r", response.url, error)
+            yield self._page(
+                response,
+                body_sha256=digest,
+                error=f"cannot parse the page: {type(error).__name__}: {error}",
+            )
+            return
+        yield from results
+
+    def _parse_html(self, response: TextResponse, digest: str) -> Iterator[Any]:
         if not self._menu_read:
             entries = read_menu(response.selector, response.url)
             if entries:
