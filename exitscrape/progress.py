@@ -38,7 +38,7 @@ class Progress:
         self.crawler = crawler
         self.stream = stream
         self.pages = 0
-        self.programmes = 0
+        self.programmes: set[tuple[str, str]] = set()
         self._drawn = 0.0
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
@@ -61,7 +61,8 @@ class Progress:
 
     def line(self) -> str:
         return (
-            f"{self.pages} pages done, {self._queued()} queued, {self.programmes} programmes found"
+            f"{self.pages} pages done, {self._queued()} queued, "
+            f"{len(self.programmes)} programmes found"
         )
 
     def draw(self, force: bool = False) -> None:
@@ -77,7 +78,8 @@ class Progress:
 
     def item_scraped(self, item: Any, **_: Any) -> None:
         if isinstance(item, ProgrammeItem):
-            self.programmes += 1
+            # A programme published at several URLs counts once, as in the dataset.
+            self.programmes.add(((item.name or "").casefold(), item.country_code or ""))
             self.draw()
 
     def spider_closed(self, **_: Any) -> None:
