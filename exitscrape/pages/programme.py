@@ -117,10 +117,14 @@ class ProgrammePage:
             while j < len(lines) and lines[j].unit == unit and _match_label(lines[j]) is None:
                 found.append(lines[j].text)
                 j += 1
-            # ... or, when that holds nothing more, in the next cell or block.
+            # ... or, when that holds nothing more, in the next cell, block or whole list.
             if not found and j < len(lines) and _match_label(lines[j]) is None:
-                unit = lines[j].unit
-                while j < len(lines) and lines[j].unit == unit and _match_label(lines[j]) is None:
+                unit, in_list = lines[j].unit, lines[j].list
+                while (
+                    j < len(lines)
+                    and (lines[j].unit == unit or (in_list and lines[j].list == in_list))
+                    and _match_label(lines[j]) is None
+                ):
                     found.append(lines[j].text)
                     j += 1
             values.setdefault(label.field, found)

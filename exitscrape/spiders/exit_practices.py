@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,26 @@ def _looks_like_page(url: str) -> bool:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _redecoded(response: TextResponse) -> TextResponse:
+    """The response decoded as its ``<meta>`` (else windows-1252) says when the HTTP header's
+    charset cannot decode it: a server that calls a windows-1252 page UTF-8, say."""
+    if "\ufffd" not in response.text:
+        return response
+    for encoding in (_meta_charset(response.body), "cp1252"):
+        if encoding and encoding != response.encoding:
+            try:
+                response.body.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                continue
+            return response.replace(encoding=encoding)
+    return response
+
+
+def _meta_charset(body: bytes) -> str | None:
+    match = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", body[:4096], re.IGNORECASE)
+    return match.group(1).decode("ascii").lower() if match else None
 
 
 def _describe(failure: Failure) -> tuple[int | None, str]:
@@ -108,6 +129,7 @@ class ExitPracticesSpider(scrapy.Spider):
         if not isinstance(response, TextResponse) or not self._is_html(response):
             yield from self.parse_other(response)
             return
+        response = _redecoded(response)
         digest = hashlib.sha256(response.body).hexdigest()
         if not self._menu_read:
             entries = read_menu(response.selector, response.url)
