@@ -50,6 +50,7 @@ def items() -> list:
         page("c2.html", links=["a1.html"]),
         page("c1-page2.html", links=["b.html"]),
         page("about.html", links=["a.html"]),
+        programme("about.html", name="About us"),
         page("a.html"),
         programme("a.html"),
         page("a1.html"),
@@ -81,7 +82,7 @@ def test_merge_categories_urls_redirects_and_pagination() -> None:
     pages = {r["url"]: r for r in tables.pages.to_pylist()}
     assert pages[H + "dead.html"]["kind"] == "failed"
     assert pages[H + "c1-page2.html"]["kind"] == "listing"
-    assert pages[H + "about.html"]["kind"] == "other"
+    assert pages[H + "about.html"]["kind"] == "other"  # a menu page is never a programme
     assert pages[H + "nonprog.html"]["error"] == UNRECOGNISED
     assert any("nonprog.html" in w for w in tables.warnings)
 

@@ -167,7 +167,7 @@ def fault_site(tmp_path):
             "/p.html": page_html("In prison", "<p>Prison</p>", menu),
             "/q.html": page_html("In probation", "<p>Probation</p>", menu),
             "/contact.html": page_html("Contact", "<p>Mail us</p>", menu),
-            "/cat-a.html": listing("Islamist", ["/shared.html", "/flaky.html"]),
+            "/cat-a.html": listing("Islamist", ["/shared.html", "/flaky.html", "/alias.html"]),
             "/cat-eu.html": listing("In Europe", ["/moved.html", "/private/secret.html"]),
             "/cat-b.html": listing(
                 "Far-Right",
@@ -177,6 +177,7 @@ def fault_site(tmp_path):
                     "/report.pdf",
                     "/nofields.html",
                     f"http://127.0.0.2:{offsite.server_address[1]}/index.html",
+                    "/away.html",
                 ],
             ),
             "/cat-c.html": listing(
@@ -207,6 +208,8 @@ def fault_site(tmp_path):
     server = FaultServer(root)
     server.statuses["/flaky.html"] = [500]
     server.redirects["/moved.html"] = "/target.html"
+    server.redirects["/alias.html"] = "/shared.html"  # a redirect to a page crawled anyway
+    server.redirects["/away.html"] = f"http://127.0.0.2:{offsite.server_address[1]}/index.html"
     server.raw["/sweden-header.html"] = ("text/html; charset=utf-8", cp1252)
     server.raw["/sweden-declared.html"] = (
         "text/html; charset=windows-1252",
@@ -244,6 +247,8 @@ def test_faults_are_recorded_and_survived(fault_site, tmp_path) -> None:
     assert urlsplit(by_path["/missing.html"]["referer"]).path == "/cat-b.html"
     assert by_path["/moved.html"]["kind"] == "programme"
     assert urlsplit(by_path["/moved.html"]["final_url"]).path == "/target.html"
+    assert by_path["/alias.html"]["kind"] == "programme"
+    assert urlsplit(by_path["/alias.html"]["final_url"]).path == "/shared.html"
     assert by_path["/report.pdf"]["kind"] == "other"
     assert by_path["/report.pdf"]["content_type"] == "application/pdf"
     assert by_path["/private/secret.html"]["error"] == "disallowed by robots.txt"
@@ -251,6 +256,7 @@ def test_faults_are_recorded_and_survived(fault_site, tmp_path) -> None:
     assert "no programme fields" in by_path["/nofields.html"]["error"]
     assert ("GET", "/flaky.html", 500) in server.requests
     assert ("GET", "/private/secret.html", 200) not in server.requests
+    assert by_path["/away.html"]["kind"] == "failed"  # a redirect off the site is not followed
     assert offsite.requests == []  # the off-site host never got a request
     assert not any("127.0.0.2" in url for url in pages.index)
 
@@ -297,6 +303,15 @@ def test_diff_names_changed_fields(tmp_path) -> None:
     as_json = json.loads(run_cli("diff", old, "latest", "--data-dir", str(data), "--json").stdout)
     assert as_json["changed"] == {"mentoring-programme-no": ["organisation"]}
     assert as_json["added"] == [] and as_json["removed"] == []
+
+
+def test_unreachable_start_page_is_named(tmp_path) -> None:
+    with SiteServer(tmp_path) as server:  # bind a free port, then free it again
+        url = server.url
+    result = crawl(url, tmp_path / "data")
+    assert result.returncode == 1
+    assert f"the start page {url} failed" in result.stderr
+    assert not (tmp_path / "data" / "LATEST").exists()
 
 
 def test_cli_usage_errors_are_clear(tmp_path) -> None:

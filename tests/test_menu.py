@@ -59,3 +59,22 @@ def test_menu_printed_twice_is_read_once() -> None:
     html = page_html("Home", "<p>x</p>", menu_html(MENU))
     entries = read_menu(Selector(text=html), "http://127.0.0.1/")
     assert len(entries) == len({(e.url, e.path) for e in entries}) == 13
+
+
+def test_links_normalised_to_the_start_site() -> None:
+    from exitscrape.spiders.exit_practices import ExitPracticesSpider
+
+    spider = ExitPracticesSpider(start_url="https://www.exit-practices.eu/")
+    assert (
+        spider.on_site("http://exit-practices.eu/a.html?x=1")
+        == "https://www.exit-practices.eu/a.html?x=1"
+    )
+    assert (
+        spider.on_site("https://www.exit-practices.eu/b.html")
+        == "https://www.exit-practices.eu/b.html"
+    )
+    assert spider.on_site("https://www.weebly.com/") is None
+    assert spider.on_site("https://www.exit-practices.eu:8443/") is None
+    local = ExitPracticesSpider(start_url="http://127.0.0.1:8000/")
+    assert local.on_site("http://127.0.0.2:8000/") is None
+    assert local.on_site("http://127.0.0.1:8001/") is None

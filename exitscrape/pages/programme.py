@@ -67,7 +67,7 @@ def _match_label(line: Line) -> _Label | None:
         return _Label(field, None)
     if line.lead and (field := LABELS.get(label_key(line.lead))):
         rest = line.text[len(line.lead) :] if line.text.startswith(line.lead) else ""
-        return _Label(field, clean_text(rest.lstrip(" :：")))
+        return _Label(field, clean_text(rest.lstrip(" :：-–—")))
     if match := _INLINE_LABEL.match(line.text):
         return _Label(LABELS[label_key(match["label"])], clean_text(match["rest"]))
     return None
