@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from exitscrape import __version__
-from exitscrape.cli import crawl, diff, runs
+from exitscrape.cli import crawl, diff, runs, schema
 from exitscrape.dataset.store import DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, diff, runs)
+COMMANDS = (crawl, diff, runs, schema)
 
 EPILOG = """\
 exit codes:

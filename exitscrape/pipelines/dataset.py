@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
@@ -28,6 +28,7 @@ from exitscrape import runreport
 from exitscrape.dataset.assemble import CrawlRecords, Tables, assemble
 from exitscrape.dataset.quality import Thresholds, check
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.items import PageItem
 from exitscrape.runlock import LockBusy, RunLock
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class DatasetPipeline:
         self.lock = RunLock(self.store.root)
         self.locked_out = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DatasetPipeline:
@@ -95,6 +97,21 @@ class DatasetPipeline:
     def process_item(self, item: Any) -> Any:
         self.records.add(item)
         return item
+
+    def request_dropped(self, request: Request) -> None:
+        """A redirect to a page already crawled: the duplicate filter drops it without a
+        callback, so record the redirecting URL here."""
+        redirects = request.meta.get("redirect_urls")
+        if redirects:
+            self.records.add(
+                PageItem(
+                    url=redirects[0],
+                    final_url=request.url,
+                    status=(request.meta.get("redirect_reasons") or [None])[0],
+                    fetched_at=datetime.now(UTC),
+                    referer=request.meta.get("referer_url"),
+                )
+            )
 
     def _outcome(self, outcome: str, reason: str | None = None, **values: Any) -> None:
         stats = self.crawler.stats
@@ -147,7 +164,12 @@ class DatasetPipeline:
         stats.set_value("exitscrape/gates", [gate.as_dict() for gate in gates])
         failed = [gate for gate in gates if not gate.passed]
         if tables.programmes.num_rows == 0:
-            self._outcome("failed", "no programme page was crawled successfully")
+            start = getattr(spider, "start_url", None)
+            errors = {row["url"]: row["error"] for row in tables.pages.to_pylist() if row["error"]}
+            message = "no programme page was crawled successfully"
+            if start in errors or not kinds:
+                message += f" (the start page {start} failed: {errors.get(start, 'no response')})"
+            self._outcome("failed", message)
             return
         forced = settings.getbool("EXITSCRAPE_FORCE")
         if failed and not forced:
