@@ -44,7 +44,12 @@ REMOTE_CONTROL_ENABLED = False
 
 # Record redirects that leave the site as failures (Scrapy drops them silently). It must see
 # responses before RedirectMiddleware (600) does, so it sits nearer the downloader.
-DOWNLOADER_MIDDLEWARES = {"exitscrape.middlewares.OffsiteRedirectMiddleware": 650}
+# The HTTP cache middleware is ours (see HTTPCACHE_* below): it never replays a stale page.
+DOWNLOADER_MIDDLEWARES = {
+    "exitscrape.middlewares.OffsiteRedirectMiddleware": 650,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "exitscrape.httpcache.RevalidatingCacheMiddleware": 900,
+}
 
 ITEM_PIPELINES = {
     "exitscrape.pipelines.normalise.NormalisePipeline": 100,
@@ -69,10 +74,6 @@ HTTPCACHE_POLICY = "exitscrape.httpcache.RevalidatingPolicy"
 HTTPCACHE_STORAGE = "exitscrape.httpcache.CacheStorage"
 # Pages are text: compressing the cache makes it several times smaller.
 HTTPCACHE_GZIP = True
-DOWNLOADER_MIDDLEWARES = {
-    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
-    "exitscrape.httpcache.RevalidatingCacheMiddleware": 900,
-}
 # Where the cache lives: empty means <data-dir>/cache.
 EXITSCRAPE_CACHE_DIR = os.environ.get("EXITSCRAPE_CACHE_DIR", "")
 
