@@ -25,7 +25,7 @@ from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, Settings
 
 from exitscrape.dataset.store import resolve_data_dir
 
@@ -58,8 +58,11 @@ class CacheStorage(FilesystemCacheStorage):
     """Scrapy's filesystem storage in :func:`cache_dir`, with entries replaced atomically."""
 
     def __init__(self, settings: BaseSettings) -> None:
-        super().__init__(settings)
-        self.cachedir = str(cache_dir(settings).resolve())
+        # An absolute HTTPCACHE_DIR: Scrapy resolves a relative one against the project's
+        # .scrapy dir and disables the cache when no scrapy.cfg is found (cron, scrapyd, pip).
+        absolute = Settings(settings.copy_to_dict())
+        absolute.set("HTTPCACHE_DIR", str(cache_dir(settings).resolve()))
+        super().__init__(absolute)
         self._storing_to: Path | None = None
 
     def _get_request_path(self, spider: Spider, request: Request) -> str:
