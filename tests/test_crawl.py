@@ -227,6 +227,7 @@ def test_faults_are_recorded_and_survived(fault_site, tmp_path) -> None:
     result = crawl(server.url, tmp_path / "data")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+    assert "missing.html: HTTP 404" in result.stdout  # the summary names what failed
     programmes = exitscrape.load(data_dir=tmp_path / "data").set_index("name")
     assert sorted(programmes.index) == ["Entré – Sweden", "Flaky", "Moved", "Shared Programme"]
     shared = programmes.loc["Shared Programme"]

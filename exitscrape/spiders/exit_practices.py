@@ -112,7 +112,9 @@ class ExitPracticesSpider(scrapy.Spider):
         self._menu_read = False
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self._request(self.start_url, referer=None)
+        request = self._request(self.start_url, referer=None)
+        request.meta["start"] = True
+        yield request
 
     def _request(self, url: str, referer: str | None) -> scrapy.Request:
         meta = {"referer_url": referer}
@@ -160,6 +162,10 @@ class ExitPracticesSpider(scrapy.Spider):
             yield from self.parse_other(response)
             return
         response = _decoded(response)
+        if response.meta.get("start") and self.on_site(response.url):
+            # The start URL redirected within the site (http to https, say): follow its lead.
+            parts = urlsplit(response.url)
+            self._origin = f"{parts.scheme}://{parts.netloc}"
         if not self._menu_read:
             yield from self._read_menu(response)
         page = ProgrammePage(response.selector)
