@@ -67,7 +67,7 @@ def test_terminal_shows_progress_and_cron_gets_only_the_summary(tmp_path: Path) 
         assert cron.stderr == ""  # no progress, no warnings: cron mails nothing
         assert cron.stdout.splitlines()[0].startswith("pages: ")
         assert "failed pages: 1 (1 HTTP 404)" in cron.stdout
-        assert cron.stdout.splitlines()[1].startswith("published version ")
+        assert cron.stdout.splitlines()[-1].startswith("published version ")
 
         quiet = crawl(server.url, tmp_path / "c", "-q")
         assert quiet.returncode == 0 and quiet.stdout == quiet.stderr == ""

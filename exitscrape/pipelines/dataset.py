@@ -150,6 +150,9 @@ class DatasetPipeline:
         settings = self.crawler.settings
         tables = assemble(self.records)
         kinds = tables.pages.column("kind").to_pylist()
+        failures = [
+            f"{row['url']}: {row['error']}" for row in tables.pages.to_pylist() if row["error"]
+        ]
         self._outcome(
             "pending",
             pages=len(kinds),
@@ -157,6 +160,7 @@ class DatasetPipeline:
             failed_pages=kinds.count("failed"),
             failed_by_reason=failed_by_reason(tables),
             warnings=tables.warnings,
+            problems=failures,
         )
         for warning in tables.warnings:
             logger.warning(warning)
@@ -165,9 +169,9 @@ class DatasetPipeline:
         failed = [gate for gate in gates if not gate.passed]
         if tables.programmes.num_rows == 0:
             start = getattr(spider, "start_url", None)
-            errors = {row["url"]: row["error"] for row in tables.pages.to_pylist() if row["error"]}
+            errors = {row["url"]: row["error"] for row in tables.pages.to_pylist()}
             message = "no programme page was crawled successfully"
-            if start in errors or not kinds:
+            if errors.get(start) or not kinds:
                 message += f" (the start page {start} failed: {errors.get(start, 'no response')})"
             self._outcome("failed", message)
             return
