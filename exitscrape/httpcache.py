@@ -17,6 +17,7 @@ The cache lives in ``EXITSCRAPE_CACHE_DIR``, by default ``<data-dir>/cache``.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -30,6 +31,8 @@ from scrapy.settings import BaseSettings, Settings
 from exitscrape.dataset.store import resolve_data_dir
 
 _STAGING = ".staging-"
+
+logger = logging.getLogger(__name__)
 
 
 def cache_dir(settings: BaseSettings) -> Path:
@@ -77,18 +80,24 @@ class CacheStorage(FilesystemCacheStorage):
         self._storing_to = staging
         try:
             super().store_response(spider, request, response)
+        except OSError as error:
+            logger.warning("Could not cache %s: %s", request.url, error)
+            shutil.rmtree(staging, ignore_errors=True)
+            return
         finally:
             self._storing_to = None
         # A directory cannot replace a non-empty one in one step: move the old entry aside
         # first. A kill in between leaves no entry, which is a cache miss, never a torn entry.
-        if final.exists():
-            old = final.with_name(f"{_STAGING}old-{final.name}")
-            shutil.rmtree(old, ignore_errors=True)
-            os.rename(final, old)
+        old = final.with_name(f"{_STAGING}old-{final.name}")
+        try:
+            if final.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                os.rename(final, old)
             os.rename(staging, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, final)
+        except OSError as error:  # a full disk, say: the page is fine, only not cached
+            logger.warning("Could not cache %s: %s", request.url, error)
+            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class RevalidatingCacheMiddleware(HttpCacheMiddleware):

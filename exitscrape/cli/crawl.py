@@ -27,7 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
         "  exitscrape crawl --snapshot                      # the bundled offline replica\n"
         "  exitscrape crawl                                 # the live site\n"
-        "  exitscrape crawl --start-url http://127.0.0.1:8000/ -s DOWNLOAD_DELAY=0\n",
+        "  exitscrape crawl --start-url http://127.0.0.1:8000/ -s DOWNLOAD_DELAY=0\n"
+        "\nexit codes: 0 published or unchanged, 1 nothing usable crawled, 2 bad usage,\n"
+        "3 a quality gate failed (nothing published; --force overrides), 4 another run holds\n"
+        "the data dir's lock. Every run writes <data-dir>/runs/<run-id>.json (exitscrape runs).\n"
+        "Scheduling (cron, systemd, CI, scrapyd): docs/scheduling.md\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
