@@ -40,6 +40,7 @@ class Progress:
         self.pages = 0
         self.programmes: set[tuple[str, str]] = set()
         self._drawn = 0.0
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -72,6 +73,17 @@ class Progress:
             self.stream.write(f"\r\x1b[K{self.line()}")
             self.stream.flush()
 
+    def spider_opened(self, **_: Any) -> None:
+        # Log lines (warnings about failed pages) must not be glued to the progress line:
+        # clear it before each record; the next redraw brings it back.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self.clear_line)
+
+    def clear_line(self, record: logging.LogRecord) -> bool:
+        self.stream.write("\r\x1b[K")
+        self._drawn = 0.0
+        return True
+
     def response_received(self, **_: Any) -> None:
         self.pages += 1
         self.draw()
@@ -83,6 +95,8 @@ class Progress:
             self.draw()
 
     def spider_closed(self, **_: Any) -> None:
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self.clear_line)
         self.draw(force=True)
         self.stream.write("\n")
         self.stream.flush()

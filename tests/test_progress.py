@@ -59,6 +59,9 @@ def test_terminal_shows_progress_and_cron_gets_only_the_summary(tmp_path: Path) 
         assert final.endswith("0 queued, 7 programmes found")
         assert "pages done" in final
         assert "Failed" in terminal and "HTTP 404" in terminal  # warnings on a terminal
+        for line in terminal.splitlines():  # ...each on a line of its own
+            shown = line.rsplit("\r\x1b[K", 1)[-1]
+            assert not ("programmes found" in shown and "WARNING" in shown), line
         assert stdout.startswith("pages: ")
 
         server.statuses["/contact.html"] = [404]
