@@ -7,17 +7,18 @@ import sys
 from collections.abc import Sequence
 
 from exitscrape import __version__
-from exitscrape.cli import crawl, diff
+from exitscrape.cli import crawl, diff, release, show, versions
 from exitscrape.dataset.store import DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, diff)
+COMMANDS = (crawl, diff, versions, show, release)
 
 EPILOG = """\
 exit codes:
   0  success (a version was published, or the site was unchanged)
   1  the crawl produced nothing usable; nothing was published
-  2  bad usage or a dataset/version that does not exist
+  2  bad usage, or a dataset, version or programme that does not exist, or a release
+     that cannot be built as asked (e.g. --out not empty)
 
 data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
 """
