@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatasetError as error:
         print(f"exitscrape: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into a reader that stopped early (`exitscrape show X | head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("exitscrape: interrupted", file=sys.stderr)
         return 130
