@@ -37,8 +37,14 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
-# Nothing needs a telnet console on a scheduled crawler; it would only open a port.
+# Nothing needs a telnet console or Scrapy's remote-control server on a scheduled crawler:
+# they would only open ports (and the latter writes job files into the home directory).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# Record redirects that leave the site as failures (Scrapy drops them silently). It must see
+# responses before RedirectMiddleware (600) does, so it sits nearer the downloader.
+DOWNLOADER_MIDDLEWARES = {"exitscrape.middlewares.OffsiteRedirectMiddleware": 650}
 
 ITEM_PIPELINES = {
     "exitscrape.pipelines.normalise.NormalisePipeline": 100,

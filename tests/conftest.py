@@ -61,12 +61,16 @@ def snapshot_server() -> Iterator[SiteServer]:
         yield server
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """``python -m exitscrape ARGS`` in a subprocess, as a user would run it."""
     return subprocess.run(
         [sys.executable, "-m", "exitscrape", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 

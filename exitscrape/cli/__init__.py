@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from exitscrape import __version__
-from exitscrape.cli import crawl, diff, release, show, versions
+from exitscrape.cli import crawl, diff, release, schema, show, versions
 from exitscrape.dataset.store import DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, diff, versions, show, release)
+COMMANDS = (crawl, diff, versions, show, release, schema)
 
 EPILOG = """\
 exit codes:

@@ -81,13 +81,15 @@ class _Site:
 
     def __init__(self, records: CrawlRecords) -> None:
         self.final = {p.url: p.final_url for p in records.pages if p.final_url}
-        self.programme_urls = {p.url for p in records.programmes}
+        menu = records.menu
+        self.menu_urls = {self.resolve(u) for u in (menu.links if menu else [])}
+        # Programme pages are listed by category pages, never in the menu: a menu page that
+        # reads like one (a "Description" heading on an about page, say) is not a programme.
+        self.programme_urls = {p.url for p in records.programmes} - self.menu_urls
         self.links: dict[str, set[str]] = defaultdict(set)
         for page in records.pages:
             if page.final_url:
                 self.links[page.final_url].update(self.resolve(u) for u in page.links)
-        menu = records.menu
-        self.menu_urls = {self.resolve(u) for u in (menu.links if menu else [])}
         self.categories: dict[str, list[Category]] = defaultdict(list)
         for url, category in (menu.categories if menu else {}).items():
             self.categories[self.resolve(url)].append(category)
@@ -141,6 +143,8 @@ def _choose(variants: list[ProgrammeItem]) -> ProgrammeItem:
 def programme_rows(records: CrawlRecords, site: _Site) -> tuple[list[dict[str, Any]], list[str]]:
     groups: dict[tuple[str, str], list[ProgrammeItem]] = defaultdict(list)
     for item in records.programmes:
+        if item.url not in site.programme_urls:
+            continue
         key = ((item.name or "").casefold(), item.country_code or (item.country or "").casefold())
         groups[key].append(item)
     listed_by = site.listed_by()

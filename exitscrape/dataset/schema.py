@@ -136,3 +136,15 @@ def describe(schema: pa.Schema) -> list[tuple[str, str, str]]:
     return [
         (f.name, str(f.type), (f.metadata or {}).get(b"description", b"").decode()) for f in schema
     ]
+
+
+def markdown() -> str:
+    """The data dictionary as Markdown tables (README.md embeds this; a test keeps them equal)."""
+    parts = []
+    for table, schema in TABLES.items():
+        rows = [f"| `{name}` | {type_} | {text} |" for name, type_, text in describe(schema)]
+        parts.append(
+            f"### {table}.parquet\n\n| column | type | description |\n|---|---|---|\n"
+            + "\n".join(rows)
+        )
+    return "\n\n".join(parts) + "\n"

@@ -83,13 +83,13 @@ class DatasetStore:
 
     def resolve(self, version: str = "latest") -> str:
         """A version name from ``latest``, a full name or an unambiguous prefix."""
+        latest = self.latest()
+        if latest is None:
+            raise DatasetError(
+                f"no dataset in {self.root}: run `exitscrape crawl` first "
+                f"(or pass --data-dir / set {DATA_DIR_ENV})"
+            )
         if version == "latest":
-            latest = self.latest()
-            if latest is None:
-                raise DatasetError(
-                    f"no dataset in {self.root}: run `exitscrape crawl` first "
-                    f"(or pass --data-dir / set {DATA_DIR_ENV})"
-                )
             return latest
         versions = self.versions()
         matches = [v for v in versions if v == version] or [

@@ -8,14 +8,16 @@ that did not finish, or found no programme, publishes nothing and says why in th
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 
 import exitscrape
 from exitscrape.dataset.assemble import CrawlRecords, assemble
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
+from exitscrape.items import PageItem
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class DatasetPipeline:
         self.store = DatasetStore(resolve_data_dir(crawler.settings.get("EXITSCRAPE_DATA_DIR")))
         self.records = CrawlRecords()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DatasetPipeline:
@@ -49,6 +52,21 @@ class DatasetPipeline:
     def process_item(self, item: Any) -> Any:
         self.records.add(item)
         return item
+
+    def request_dropped(self, request: Request) -> None:
+        """A redirect to a page already crawled: the duplicate filter drops it without a
+        callback, so record the redirecting URL here."""
+        redirects = request.meta.get("redirect_urls")
+        if redirects:
+            self.records.add(
+                PageItem(
+                    url=redirects[0],
+                    final_url=request.url,
+                    status=(request.meta.get("redirect_reasons") or [None])[0],
+                    fetched_at=datetime.now(UTC),
+                    referer=request.meta.get("referer_url"),
+                )
+            )
 
     def _outcome(self, outcome: str, reason: str | None = None, **values: Any) -> None:
         stats = self.crawler.stats
@@ -77,7 +95,12 @@ class DatasetPipeline:
             self._outcome("failed", f"the crawl did not finish (finish reason: {reason})")
             return
         if tables.programmes.num_rows == 0:
-            self._outcome("failed", "no programme page was crawled successfully")
+            start = getattr(spider, "start_url", None)
+            failed = {row["url"]: row["error"] for row in tables.pages.to_pylist() if row["error"]}
+            reason = "no programme page was crawled successfully"
+            if start in failed or not kinds:
+                reason += f" (the start page {start} failed: {failed.get(start, 'no response')})"
+            self._outcome("failed", reason)
             return
         all_stats = stats.get_stats()
         manifest = {
