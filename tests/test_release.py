@@ -39,7 +39,8 @@ def release(data_dir: Path, out: Path, *args: str) -> subprocess.CompletedProces
 
 
 def frictionless_validate(descriptor: Path) -> subprocess.CompletedProcess[str]:
-    """``frictionless validate datapackage.json``, run as a user would, from its folder."""
+    """``frictionless validate datapackage.json`` (or ``release.zip``), run as a user would,
+    from its folder."""
     return subprocess.run(
         [sys.executable, "-m", "frictionless", "validate", descriptor.name],
         capture_output=True,
@@ -128,9 +129,12 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
 
     archive = tmp_path / "release.zip"
     with zipfile.ZipFile(archive) as z:
-        names = sorted(z.namelist())
-        assert names == [f"exit-programmes-1.0.0/{name}" for name in files]
-        assert z.read("exit-programmes-1.0.0/SHA256SUMS") == (out / "SHA256SUMS").read_bytes()
+        assert sorted(z.namelist()) == files
+        for name in files:
+            assert z.read(name) == (out / name).read_bytes()
+    zipped = frictionless_validate(archive)
+    assert zipped.returncode == 0, zipped.stdout + zipped.stderr
+    assert "programmes-csv" in zipped.stdout
 
 
 def test_a_broken_checksum_fails_validation(data_dir, tmp_path):

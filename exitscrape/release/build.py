@@ -169,13 +169,14 @@ def _sha256sums(folder: Path) -> None:
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 
 
-def _zip(folder: Path, target: Path, inner: str, created: str) -> None:
-    """A zip of *folder* under the directory *inner*, with fixed timestamps (reproducible)."""
+def _zip(folder: Path, target: Path, created: str) -> None:
+    """A zip of *folder*'s files at its root, where frictionless looks for datapackage.json, with
+    fixed timestamps (reproducible)."""
     stamp = datetime.fromisoformat(created).timetuple()[:6]
     tmp = target.with_name(f".{target.name}.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(f"{inner}/{path.relative_to(folder).as_posix()}", stamp)
+            info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, path.read_bytes())
@@ -254,7 +255,7 @@ def build_release(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     archive = out.with_name(f"{out.name}.zip")
-    _zip(out, archive, f"{PACKAGE_NAME}-{number}", created)
+    _zip(out, archive, created)
     if not recorded:
         entry = {
             "release": number,
