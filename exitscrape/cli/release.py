@@ -13,13 +13,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "release",
         help="build a citable release (Data Package, CSV, data card, changelog, zip)",
-        description="Build a release folder from a dataset version: the Parquet tables and CSV "
-        "copies under data/, datapackage.json (a Frictionless Data Package), README.md (the "
-        "data card), CHANGELOG.md and SHA256SUMS; and a zip of it beside the folder "
-        "(<DIR>.zip). The release number follows semantic versioning for data, from the diff "
-        "against the previous release: a schema change is major, added or removed programmes "
-        "minor, corrected values a patch; the first release is 1.0.0. Releases are recorded in "
-        "<data-dir>/releases.json.",
+        description="Build a release folder from a dataset version:\n"
+        "  data/*.parquet, data/*.csv   the tables, and CSV copies (lists as JSON arrays)\n"
+        "  datapackage.json             Frictionless Data Package (schemas, hashes)\n"
+        "  README.md                    data card: source, collection, dictionary, gaps,\n"
+        "                               limitations, licence, how to cite\n"
+        "  CHANGELOG.md, SHA256SUMS     changes since earlier releases; checksums\n"
+        "and <DIR>.zip beside the folder.\n\n"
+        "The release number follows semantic versioning for data, from the diff against the\n"
+        "previous release: a schema change is major, added or removed programmes minor,\n"
+        "corrected values a patch; the first release is 1.0.0. Releases are recorded in\n"
+        "<data-dir>/releases.json (see docs/releases.md).",
         epilog="examples:\n"
         "  exitscrape release --out releases/exit-programmes\n"
         "  exitscrape release 20261124T194846Z --out /tmp/r --data-dir datasets/exit_programmes\n"
@@ -51,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     store = DatasetStore(resolve_data_dir(args.data_dir))
-    result = build_release(store, args.version, args.out, force=args.force)
+    result = build_release(store, args.out, args.version, force=args.force)
     if result.rebuilt:
         why = "rebuilt: this dataset version was already released under this number"
     elif result.previous is None:

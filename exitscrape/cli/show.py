@@ -14,16 +14,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "show",
         help="print one programme in full",
-        description="Print every field of one programme. NAME-OR-ID is matched, case-"
-        "insensitively, against programme_id and name: first exactly, then as a prefix, then "
-        "as a part of the name; it must pick out one programme.",
+        description="Print every field of one programme.\n\n"
+        "NAME-OR-ID is matched case-insensitively against programme_id and name: first\n"
+        "exactly, then as a prefix, then as a part of the name. It must pick out one\n"
+        "programme; when several match, they are listed.",
         epilog="examples:\n"
         "  exitscrape show mentoring-programme-no\n"
         '  exitscrape show "healthy identity"\n'
         "  exitscrape show team --version 20261124T194846Z --json\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("query", metavar="NAME-OR-ID", help="programme_id or name, or the start")
+    parser.add_argument(
+        "query",
+        metavar="NAME-OR-ID",
+        help="programme_id or name (or its start, or a part of the name)",
+    )
     parser.add_argument("--version", default="latest", help="dataset version (default: latest)")
     parser.add_argument(
         "--data-dir",

@@ -194,7 +194,7 @@ def _check_out(out: Path, force: bool) -> None:
 
 
 def build_release(
-    store: DatasetStore, version: str = "latest", out: Path | str = "", force: bool = False
+    store: DatasetStore, out: Path | str, version: str = "latest", force: bool = False
 ) -> Release:
     """Build the release of *version* into the folder *out* (plus ``<out>.zip``) and record it."""
     out = Path(out).resolve()
