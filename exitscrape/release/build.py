@@ -201,21 +201,24 @@ def build_release(
     version = store.resolve(version)
     _check_out(out, force)
     releases = read_registry(store)
+    manifest = store.manifest(version)
+    tables = {name: store.read(name, version) for name in TABLE_NAMES}
     recorded = next((r for r in releases if r["dataset_version"] == version), None)
+    diff: Diff | None = None
     if recorded:
         earlier = [r for r in releases if r["dataset_version"] < version]
         previous = earlier[-1] if earlier else None
-        diff = None
-        level, number, created = recorded["level"], recorded["release"], recorded["created"]
+        number, level, created = recorded["release"], recorded["level"], recorded["created"]
         current_section = recorded["changelog"]
     else:
         earlier = releases
         previous, diff, level, number = _plan(store, version, releases)
         created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        current_section = ""
-    manifest = store.manifest(version)
-    tables = {name: store.read(name, version) for name in TABLE_NAMES}
-    if not recorded:
+        schemas = (
+            (previous.get("schema_version", "?"), manifest.get("schema_version", "?"))
+            if previous
+            else None
+        )
         current_section = section(
             number,
             created[:10],
@@ -224,9 +227,7 @@ def build_release(
             previous,
             diff,
             level,
-            (previous.get("schema_version", "?"), manifest.get("schema_version", "?"))
-            if previous
-            else None,
+            schemas,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
