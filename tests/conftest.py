@@ -24,6 +24,10 @@ class FaultHandler(SiteHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        if self.command == "HEAD" and path in self.server.refuse_head:
+            self.send_body(405, b"", {"Allow": "GET"})
+            self.server.count(self, 405)
+            return
         statuses = self.server.statuses.get(path)
         if statuses:
             status = statuses.pop(0)
@@ -46,13 +50,15 @@ class FaultHandler(SiteHandler):
 
 class FaultServer(SiteServer):
     """``statuses``: path -> statuses to answer first (e.g. [500] then the file);
-    ``redirects``: path -> Location; ``raw``: path -> (Content-Type, body)."""
+    ``redirects``: path -> Location; ``raw``: path -> (Content-Type, body);
+    ``refuse_head``: paths that answer HEAD with 405."""
 
     def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
         super().__init__(root, host=host, handler=FaultHandler)
         self.statuses: dict[str, list[int]] = {}
         self.redirects: dict[str, str] = {}
         self.raw: dict[str, tuple[str, bytes]] = {}
+        self.refuse_head: set[str] = set()
 
 
 @pytest.fixture

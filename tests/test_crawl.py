@@ -187,6 +187,7 @@ def fault_site(tmp_path):
                     "/sweden.html",
                     "/sweden-header.html",
                     "/sweden-declared.html",
+                    "/sweden-undeclared.html",
                 ],
             ),
             "/shared.html": programme_html(SHARED, "model", menu),
@@ -202,6 +203,7 @@ def fault_site(tmp_path):
             "/sweden.html": cp1252,  # declared in <meta> only
             "/sweden-header.html": cp1252,  # the server's header says UTF-8: wrong
             "/sweden-declared.html": cp1252.replace(b"windows-1252", b"utf-8"),  # header only
+            "/sweden-undeclared.html": cp1252.replace(b"charset=windows-1252", b""),  # none
             "/report.pdf": b"%PDF-1.4\n%%EOF\n",
         },
     )
@@ -209,6 +211,7 @@ def fault_site(tmp_path):
     server.statuses["/flaky.html"] = [500]
     server.redirects["/moved.html"] = "/target.html"
     server.redirects["/alias.html"] = "/shared.html"  # a redirect to a page crawled anyway
+    server.refuse_head.add("/report.pdf")
     server.redirects["/away.html"] = f"http://127.0.0.2:{offsite.server_address[1]}/index.html"
     server.raw["/sweden-header.html"] = ("text/html; charset=utf-8", cp1252)
     server.raw["/sweden-declared.html"] = (
@@ -224,6 +227,7 @@ def test_faults_are_recorded_and_survived(fault_site, tmp_path) -> None:
     result = crawl(server.url, tmp_path / "data")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+    assert "missing.html: HTTP 404" in result.stdout  # the summary names what failed
     programmes = exitscrape.load(data_dir=tmp_path / "data").set_index("name")
     assert sorted(programmes.index) == ["Entré – Sweden", "Flaky", "Moved", "Shared Programme"]
     shared = programmes.loc["Shared Programme"]
@@ -238,7 +242,7 @@ def test_faults_are_recorded_and_survived(fault_site, tmp_path) -> None:
     assert programmes.loc["Moved", "regions"] == ["europe"]  # reached through a redirect
     sweden = programmes.loc["Entré – Sweden"]
     assert sweden["organisation"] == "Kriminalvården"
-    assert len(sweden["source_urls"]) == 3  # the same page in three encodings' disguises
+    assert len(sweden["source_urls"]) == 4  # the same page in four encodings' disguises
 
     pages = exitscrape.load("pages", data_dir=tmp_path / "data").set_index("url")
     by_path = {urlsplit(url).path: row for url, row in pages.iterrows()}
@@ -251,6 +255,7 @@ def test_faults_are_recorded_and_survived(fault_site, tmp_path) -> None:
     assert urlsplit(by_path["/alias.html"]["final_url"]).path == "/shared.html"
     assert by_path["/report.pdf"]["kind"] == "other"
     assert by_path["/report.pdf"]["content_type"] == "application/pdf"
+    assert by_path["/report.pdf"]["status"] == 200  # HEAD refused (405), fetched with GET
     assert by_path["/private/secret.html"]["error"] == "disallowed by robots.txt"
     assert by_path["/nofields.html"]["kind"] == "other"
     assert "no programme fields" in by_path["/nofields.html"]["error"]
@@ -266,15 +271,10 @@ def test_no_programme_fails_loudly_and_keeps_the_last_good_version(fault_site, t
     data = tmp_path / "data"
     assert crawl(server.url, data).returncode == 0
     good = DatasetStore(data).latest()
-    for path in (
-        "/shared.html",
-        "/shared-copy.html",
-        "/flaky.html",
-        "/target.html",
-        "/sweden.html",
-        "/sweden-header.html",
-        "/sweden-declared.html",
-    ):
+    pages = exitscrape.load("pages", data_dir=data)
+    programme_pages = pages.loc[pages["kind"] == "programme", "final_url"]
+    assert len(programme_pages) == 9
+    for path in {urlsplit(url).path for url in programme_pages}:
         server.statuses[path] = [503] * 10
     result = crawl(server.url, data)
     assert result.returncode == 1

@@ -103,11 +103,14 @@ def test_description_structure() -> None:
         '<div class="paragraph">Line one<br />line two</div>'
         '<div class="paragraph">&#8203;<br /></div>'
         '<div class="paragraph">[1] Please see page 23.</div>'
+        '<div class="paragraph"><strong>Main target groups</strong><br />People detained.</div>'
+        '<div><a class="wsite-button" href="/back.html"><span>Back to the list</span></a></div>'
     )
     p = page(programme_html(Programme("P", "Norway", FIELDS, description)))
     assert p.description == (
         "First paragraph (Butt & Tuck, 2014).\n\nSecond paragraph.\n\nThe Mentor Corps:\n\n"
-        "- One;\n- Two.\n\nAfter list.\n\nGoal\n\nLine one\nline two\n\n[1] Please see page 23."
+        "- One;\n- Two.\n\nAfter list.\n\nGoal\n\nLine one\nline two\n\n[1] Please see page 23.\n\n"
+        "Main target groups\n\nPeople detained."
     )
 
 

@@ -14,6 +14,7 @@ from exitscrape.dataset.store import DATA_DIR_ENV, DEFAULT_DATA_DIR
 SETTINGS_MODULE = "exitscrape.settings"
 # The bundled snapshot is served from this machine: no politeness needed, crawl at full speed.
 SNAPSHOT_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+_SHOWN_PROBLEMS = 10
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -95,6 +96,11 @@ def summary(stats: dict[str, Any]) -> str:
         f"programmes: {stats.get('exitscrape/programmes', 0)}, "
         f"failed pages: {stats.get('exitscrape/failed_pages', 0)}",
     ]
+    problems = stats.get("exitscrape/problems") or []
+    for problem in problems[:_SHOWN_PROBLEMS]:
+        lines.append(f"  ! {problem}")
+    if len(problems) > _SHOWN_PROBLEMS:
+        lines.append(f"  ! ... and {len(problems) - _SHOWN_PROBLEMS} more (see pages.parquet)")
     if outcome == "published":
         lines.append(f"published version {stats['exitscrape/version']}")
     elif outcome == "unchanged":

@@ -82,12 +82,16 @@ class DatasetPipeline:
         assert stats is not None
         tables = assemble(self.records)
         kinds = tables.pages.column("kind").to_pylist()
+        failures = [
+            f"{row['url']}: {row['error']}" for row in tables.pages.to_pylist() if row["error"]
+        ]
         self._outcome(
             "pending",
             pages=len(kinds),
             programmes=tables.programmes.num_rows,
             failed_pages=kinds.count("failed"),
             warnings=tables.warnings,
+            problems=failures,
         )
         for warning in tables.warnings:
             logger.warning(warning)
@@ -96,10 +100,10 @@ class DatasetPipeline:
             return
         if tables.programmes.num_rows == 0:
             start = getattr(spider, "start_url", None)
-            failed = {row["url"]: row["error"] for row in tables.pages.to_pylist() if row["error"]}
+            errors = {row["url"]: row["error"] for row in tables.pages.to_pylist()}
             reason = "no programme page was crawled successfully"
-            if start in failed or not kinds:
-                reason += f" (the start page {start} failed: {failed.get(start, 'no response')})"
+            if errors.get(start) or not kinds:
+                reason += f" (the start page {start} failed: {errors.get(start, 'no response')})"
             self._outcome("failed", reason)
             return
         all_stats = stats.get_stats()

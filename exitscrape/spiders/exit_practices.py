@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import mimetypes
 import re
@@ -25,6 +26,7 @@ DEFAULT_START_URL = "https://www.exit-practices.eu/"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Links whose extension says "not a web page" are checked with HEAD (recorded, never parsed).
 _PAGE_EXTENSIONS = frozenset(("", ".html", ".htm", ".php", ".asp", ".aspx", ".jsp", "/"))
+_CHARSET = re.compile(rb"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 def site_key(url: str) -> tuple[str, int | None]:
@@ -46,23 +48,35 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _redecoded(response: TextResponse) -> TextResponse:
-    """The response decoded as its ``<meta>`` (else windows-1252) says when the HTTP header's
-    charset cannot decode it: a server that calls a windows-1252 page UTF-8, say."""
-    if "\ufffd" not in response.text:
-        return response
-    for encoding in (_meta_charset(response.body), "cp1252"):
-        if encoding and encoding != response.encoding:
-            try:
-                response.body.decode(encoding)
-            except (LookupError, UnicodeDecodeError):
-                continue
-            return response.replace(encoding=encoding)
+def _decoded(response: TextResponse) -> TextResponse:
+    """The response decoded with the first encoding that fits its bytes: the BOM's, the HTTP
+    header's, the ``<meta>`` tag's, UTF-8, else windows-1252 (the web's legacy default).
+
+    Scrapy trusts a declared charset even when it cannot decode the page, and guesses (often
+    wrongly, e.g. windows-1250) when none is declared.
+    """
+    body = response.body
+    candidates = [
+        "utf-8" if body.startswith(codecs.BOM_UTF8) else None,
+        _charset(response.headers.get(b"Content-Type", b"")),
+        _charset(body[:4096]),
+        "utf-8",
+        "cp1252",
+    ]
+    for encoding in filter(None, candidates):
+        try:
+            name = codecs.lookup(encoding).name
+            body.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        if name == codecs.lookup(response.encoding).name:
+            return response
+        return response.replace(encoding=name)
     return response
 
 
-def _meta_charset(body: bytes) -> str | None:
-    match = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", body[:4096], re.IGNORECASE)
+def _charset(data: bytes) -> str | None:
+    match = _CHARSET.search(data)
     return match.group(1).decode("ascii").lower() if match else None
 
 
@@ -98,7 +112,9 @@ class ExitPracticesSpider(scrapy.Spider):
         self._menu_read = False
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self._request(self.start_url, referer=None)
+        request = self._request(self.start_url, referer=None)
+        request.meta["start"] = True
+        yield request
 
     def _request(self, url: str, referer: str | None) -> scrapy.Request:
         meta = {"referer_url": referer}
@@ -145,7 +161,11 @@ class ExitPracticesSpider(scrapy.Spider):
         if not isinstance(response, TextResponse) or not self._is_html(response):
             yield from self.parse_other(response)
             return
-        response = _redecoded(response)
+        response = _decoded(response)
+        if response.meta.get("start") and self.on_site(response.url):
+            # The start URL redirected within the site (http to https, say): follow its lead.
+            parts = urlsplit(response.url)
+            self._origin = f"{parts.scheme}://{parts.netloc}"
         if not self._menu_read:
             yield from self._read_menu(response)
         page = ProgrammePage(response.selector)
@@ -199,10 +219,13 @@ class ExitPracticesSpider(scrapy.Spider):
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         return not content_type or any(t in content_type for t in _HTML_TYPES)
 
-    def failed(self, failure: Failure) -> Iterator[PageItem]:
+    def failed(self, failure: Failure) -> Iterator[PageItem | scrapy.Request]:
         """A request that ended in an error (after retries): recorded with the reason."""
         request = failure.request  # type: ignore[attr-defined]
         status, error = _describe(failure)
+        if request.method == "HEAD" and status in (405, 501):  # a server that refuses HEAD
+            yield request.replace(method="GET", callback=self.parse_other)
+            return
         redirects = request.meta.get("redirect_urls")
         self.logger.warning("Failed %s: %s", request.url, error)
         yield PageItem(

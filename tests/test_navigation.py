@@ -1,4 +1,4 @@
-"""The category tree comes from menu labels, whatever the URLs are."""
+"""Navigation: the category tree from menu labels, whatever the URLs are; staying on the site."""
 
 from __future__ import annotations
 
@@ -78,3 +78,19 @@ def test_links_normalised_to_the_start_site() -> None:
     local = ExitPracticesSpider(start_url="http://127.0.0.1:8000/")
     assert local.on_site("http://127.0.0.2:8000/") is None
     assert local.on_site("http://127.0.0.1:8001/") is None
+
+
+def test_start_url_redirect_within_the_site_sets_the_origin() -> None:
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from exitscrape.spiders.exit_practices import ExitPracticesSpider
+
+    spider = ExitPracticesSpider(start_url="http://exit-practices.eu/")
+    request = Request("http://exit-practices.eu/", meta={"start": True})
+    html = page_html("Home", '<a href="http://exit-practices.eu/a.html">a</a>', menu_html(MENU))
+    response = HtmlResponse("https://www.exit-practices.eu/", body=html.encode(), request=request)
+    followed = [r.url for r in spider.parse(response) if isinstance(r, Request)]
+    assert "https://www.exit-practices.eu/a.html" in followed
+    assert "https://www.exit-practices.eu/d.html" in followed  # from the menu
+    assert not [url for url in followed if url.startswith("http://")]
