@@ -3,6 +3,7 @@
 Only parenthetical author–year citations are recognised: a parenthesis whose every ``;``-separated
 part is an author (starting with a capital letter, no digits) followed by one or more years. A
 parenthesis with anything else in it ("(e.g., religious, political)", "(NGO)", "(since 2016)",
+"(June 2016)", "(Germany, 2000)",
 "(2014)") is not a citation. Narrative citations ("Butt and Tuck (2014) found …") are not read.
 """
 
@@ -10,7 +11,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from functools import cache
 from typing import TypedDict
+
+import pycountry
 
 
 class Reference(TypedDict):
@@ -34,12 +38,26 @@ _DATE_WORDS = (
 _NOT_AUTHORS = frozenset(_DATE_WORDS.split()) | {m.casefold() for m in calendar.month_name if m}
 
 
+@cache
+def _country_names() -> frozenset[str]:
+    """Country names: "(Germany, 2000)" dates a place, it cites no one."""
+    names = set()
+    for country in pycountry.countries:
+        for attribute in ("name", "official_name", "common_name"):
+            if value := getattr(country, attribute, None):
+                names.add(value.casefold())
+    return frozenset(names)
+
+
 def _citation(part: str) -> list[Reference] | None:
     match = _CITATION.fullmatch(part.strip())
     if not match:
         return None
     author = re.sub(r"\s+", " ", match["author"]).strip()
-    if author.split(" ")[0].casefold().rstrip(".,") in _NOT_AUTHORS:
+    if (
+        author.split(" ")[0].casefold().rstrip(".,") in _NOT_AUTHORS
+        or author.casefold() in _country_names()
+    ):
         return None
     years = re.findall(r"\d{4}", match["years"])
     return [{"author": author, "year": int(year)} for year in years]

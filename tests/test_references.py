@@ -48,6 +48,7 @@ def test_citations_are_found(text, expected):
         "founded (2014) and run (2015–2018)",
         "running (since 2016), reviewed (June 2019) and (In 2020, again)",
         "a law (Article 5, 2016)",
+        "founded in Berlin (Germany, 2000) and Paris (France 2001)",
         "a mixed parenthesis (RAN, 2016; also prisons) is not a citation",
         "the programme (formerly known as ‘Taking Responsibility’) of 2016",
         "",
