@@ -3,7 +3,8 @@
 Only parenthetical author–year citations are recognised: a parenthesis whose every ``;``-separated
 part is an author (starting with a capital letter, no digits) followed by one or more years. A
 parenthesis with anything else in it ("(e.g., religious, political)", "(NGO)", "(since 2016)",
-"(June 2016)", "(Germany, 2000)", "(2014)") is not a citation. Narrative citations ("Butt and Tuck (2014) found …") are not read.
+"(June 2016)", "(Germany, 2000)", "(2014)") is not a citation. Narrative citations ("Butt and
+Tuck (2014) found …") are not read.
 """
 
 from __future__ import annotations
