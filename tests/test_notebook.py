@@ -8,12 +8,16 @@ refreshed.
 from __future__ import annotations
 
 import os
-import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbclient
 import nbformat
+import pyarrow as pa
 import pytest
+
+from exitscrape.dataset.schema import PAGES, PROGRAMMES
+from exitscrape.dataset.store import DatasetStore
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "explore.ipynb"
 
@@ -59,10 +63,31 @@ def test_notebook_runs_on_two_versions_and_draws(snapshot_versions, tmp_path, mo
         nbformat.write(notebook, NOTEBOOK)
 
 
-def test_notebook_handles_a_single_version(snapshot_versions, tmp_path, monkeypatch):
-    data_dir = tmp_path / "data"
-    shutil.copytree(snapshot_versions, data_dir)
-    first = sorted(p for p in data_dir.iterdir() if p.is_dir())[0]
-    shutil.rmtree(first)
-    notebook = run_notebook(data_dir, tmp_path, monkeypatch)
-    assert "Only one version so far" in text_of(notebook)
+def test_notebook_handles_a_single_sparse_version(tmp_path, monkeypatch):
+    """One version, one programme with every optional field empty: no chart or table fails."""
+    row = {
+        "programme_id": "p-x",
+        "name": "P",
+        "country": None,
+        "country_code": None,
+        "target_audience": None,
+        "organisation": None,
+        "objectives": [],
+        "description": None,
+        "references": [],
+        "settings": [],
+        "ideologies": [],
+        "regions": [],
+        "source_urls": ["http://127.0.0.1/p.html"],
+        "content_sha256": "0" * 64,
+        "crawled_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    tables = {
+        "programmes": pa.Table.from_pylist([row], schema=PROGRAMMES),
+        "pages": pa.Table.from_pylist([], schema=PAGES),
+    }
+    DatasetStore(tmp_path / "data").publish(tables, "digest", {})
+    notebook = run_notebook(tmp_path / "data", tmp_path, monkeypatch)
+    text = text_of(notebook)
+    assert "1 programmes" in text and "0 citations" in text
+    assert "Only one version so far" in text
