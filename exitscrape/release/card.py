@@ -161,16 +161,17 @@ def data_card(facts: CardFacts) -> str:
         "",
         "## Files",
         "",
-        "| file | bytes | what |",
-        "|---|---|---|",
+        "| file | rows | bytes | what |",
+        "|---|---|---|---|",
     ]
     for path, size in facts.files:
+        rows_in = facts.tables[path.rsplit("/", 1)[-1].split(".")[0]].num_rows
         what = "Parquet (typed, lists as lists)" if path.endswith(".parquet") else "CSV copy"
-        lines.append(f"| `{path}` | {size} | {what} |")
+        lines.append(f"| `{path}` | {rows_in} | {size} | {what} |")
     lines += [
-        "| `datapackage.json` | | Frictionless Data Package descriptor: schemas, hashes |",
-        "| `CHANGELOG.md` | | what changed since earlier releases |",
-        "| `SHA256SUMS` | | checksums of every other file: `sha256sum -c SHA256SUMS` |",
+        "| `datapackage.json` | | | Frictionless Data Package descriptor: schemas, hashes |",
+        "| `CHANGELOG.md` | | | what changed since earlier releases |",
+        "| `SHA256SUMS` | | | checksums of every other file: `sha256sum -c SHA256SUMS` |",
         "",
         "CSV copies: UTF-8, comma-separated, a header row; an **empty cell is null**; list "
         'columns hold **JSON arrays** (`["prison", "probation"]`, '
