@@ -83,3 +83,41 @@ def run_cli(
 
 def crawl(url: str, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return run_cli("crawl", "--start-url", url, "--data-dir", str(data_dir), *FAST, *extra)
+
+
+#: The snapshot as it was "before": one programme page missing, one organisation since renamed.
+OLD_SNAPSHOT_EDITS = {
+    "research-and-intervention-on-violent-extremism-rive1.html": None,
+    "healthy-identity-intervention-hii.html": (
+        "Her Majesty&rsquo;s Prison and Probation Service (HMPPS)",
+        "National Offender Management Service (NOMS)",
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def snapshot_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with two versions crawled over HTTP: an edited copy of the snapshot, then the
+    snapshot itself (one programme added, one changed). Shared: copy it before writing to it."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("snapshot-versions")
+    old_site = root / "old-site"
+    shutil.copytree(SNAPSHOT_DIR, old_site)
+    for name, edit in OLD_SNAPSHOT_EDITS.items():
+        page = old_site / name
+        if edit is None:
+            page.unlink()
+        else:
+            assert edit[0] in page.read_text()
+            page.write_text(page.read_text().replace(*edit))
+    data_dir = root / "data"
+    # Both crawls on one port, so the programmes' source URLs are equal across versions.
+    with SiteServer(old_site) as server:
+        port = server.server_address[1]
+        result = crawl(server.url, data_dir)
+    assert result.returncode == 0, result.stderr
+    with SiteServer(SNAPSHOT_DIR, port=port) as server:
+        result = crawl(server.url, data_dir)
+    assert result.returncode == 0, result.stderr
+    return data_dir

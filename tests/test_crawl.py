@@ -323,3 +323,12 @@ def test_cli_usage_errors_are_clear(tmp_path) -> None:
     help_text = run_cli("crawl", "--help").stdout
     for option in ("--start-url", "--data-dir", "--snapshot", "-s NAME=VALUE"):
         assert option in help_text
+
+
+def test_snapshot_demo_twice_publishes_once(tmp_path) -> None:
+    first = run_cli("crawl", "--snapshot", "--data-dir", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    second = run_cli("crawl", "--snapshot", "--data-dir", str(tmp_path))
+    assert second.returncode == 0, second.stderr
+    assert "unchanged" in second.stdout
+    assert len(DatasetStore(tmp_path).versions()) == 1

@@ -10,9 +10,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from exitscrape.dataset.store import DATA_DIR_ENV, DEFAULT_DATA_DIR
+from exitscrape.snapshot.server import SiteServer
 
 SETTINGS_MODULE = "exitscrape.settings"
 # The bundled snapshot is served from this machine: no politeness needed, crawl at full speed.
+SNAPSHOT_PORT = 8765
 SNAPSHOT_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 _SHOWN_PROBLEMS = 10
 
@@ -53,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--snapshot",
         action="store_true",
-        help="serve the bundled snapshot on 127.0.0.1 and crawl it (delays off)",
+        help=f"serve the bundled snapshot on 127.0.0.1:{SNAPSHOT_PORT} and crawl it (delays off)",
     )
     parser.add_argument(
         "--force",
@@ -111,6 +113,20 @@ def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str
 
 #: ``exitscrape/outcome`` -> exit status (documented in the CLI epilog and docs/scheduling.md).
 EXIT_CODES = {"published": 0, "unchanged": 0, "failed": 1, "gate_failed": 3, "locked": 4}
+
+
+def _snapshot_server() -> SiteServer:
+    """The snapshot on its fixed port, so that repeated demo crawls see the same URLs (and
+    publish nothing new); on any free port when another program holds that one."""
+    try:
+        return SiteServer(port=SNAPSHOT_PORT)
+    except OSError:
+        print(
+            f"exitscrape crawl: port {SNAPSHOT_PORT} is busy, serving the snapshot on another: "
+            "its URLs differ from earlier snapshot crawls",
+            file=sys.stderr,
+        )
+        return SiteServer()
 
 
 def summary(stats: dict[str, Any]) -> str:
@@ -173,9 +189,7 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 2
-            from exitscrape.snapshot.server import SiteServer
-
-            start_url = stack.enter_context(SiteServer()).url
+            start_url = stack.enter_context(_snapshot_server()).url
         stats = crawl(start_url, overrides)
     outcome = stats.get("exitscrape/outcome")
     status = EXIT_CODES.get(str(outcome), 1)

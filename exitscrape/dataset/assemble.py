@@ -172,6 +172,7 @@ def programme_rows(records: CrawlRecords, site: _Site) -> tuple[list[dict[str, A
                 "organisation": chosen.organisation,
                 "objectives": list(chosen.objectives or []),
                 "description": chosen.description,
+                "references": list(chosen.references),
                 "settings": _ordered({c.setting for c in categories if c.setting}, SETTINGS),
                 "ideologies": _ordered({c.ideology for c in categories if c.ideology}, IDEOLOGIES),
                 "regions": _ordered({c.region for c in categories if c.region}, REGIONS),

@@ -121,7 +121,12 @@ class DatasetStore:
         return self.root / self.resolve(version) / f"{table}.parquet"
 
     def read(self, table: str = "programmes", version: str = "latest") -> pa.Table:
-        return pq.read_table(self.table_path(table, version), schema=TABLES[table])
+        """A table with the current schema's types and descriptions; a version written under an
+        older schema keeps its own columns (no column it lacks appears as nulls)."""
+        path = self.table_path(table, version)
+        present = set(pq.read_schema(path).names)
+        schema = pa.schema([f for f in TABLES[table] if f.name in present])
+        return pq.read_table(path, schema=schema)
 
     def _new_version_name(self) -> str:
         name = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
