@@ -133,10 +133,16 @@ def summary(stats: dict[str, Any]) -> str:
     outcome = stats.get("exitscrape/outcome", "failed")
     failed_by_reason = stats.get("exitscrape/failed_by_reason") or {}
     reasons = ", ".join(f"{n} {reason}" for reason, n in failed_by_reason.items())
+    revalidated = stats.get("httpcache/revalidate", 0)
     lines = [
-        f"pages: {stats.get('exitscrape/pages', 0)} "
-        f"({stats.get('httpcache/revalidate', 0)} of {stats.get('downloader/response_count', 0)} "
-        "responses unchanged since the last run: 304), "
+        f"pages: {stats.get('exitscrape/pages', 0)}"
+        + (
+            f" ({revalidated} of {stats.get('downloader/response_count', 0)} responses "
+            "were 304 Not Modified)"
+            if revalidated
+            else ""
+        )
+        + ", "
         f"programmes: {stats.get('exitscrape/programmes', 0)}, "
         f"failed pages: {stats.get('exitscrape/failed_pages', 0)}"
         + (f" ({reasons})" if reasons else ""),
