@@ -145,6 +145,11 @@ class DatasetStore:
         self.root.mkdir(parents=True, exist_ok=True)
         for leftover in self.root.glob(_TMP_PREFIX + "*"):
             shutil.rmtree(leftover, ignore_errors=True)  # from a run killed mid-publish
+        versions = self.versions()
+        if versions and versions[-1] != self.latest():
+            # A run killed after renaming its complete version into place, before naming it in
+            # LATEST: finish its publish rather than publish the same data again.
+            self._write_latest(versions[-1])
         parent = self.latest()
         if parent is not None and self.manifest(parent).get("programmes_digest") == digest:
             return None
@@ -178,9 +183,12 @@ class DatasetStore:
             raise
         _fsync(self.root)
         _pause_point("before-latest")
+        self._write_latest(version)
+        return version
+
+    def _write_latest(self, version: str) -> None:
         latest_tmp = self.root / f"{_TMP_PREFIX}LATEST"
         latest_tmp.write_text(version + "\n")
         _fsync(latest_tmp)
         os.replace(latest_tmp, self.root / "LATEST")
         _fsync(self.root)
-        return version
