@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from exitscrape.references import Reference
+
 
 @dataclass(slots=True)
 class Category:
@@ -45,7 +47,7 @@ class ProgrammeItem:
     """The fields of one programme page, as found at one URL.
 
     The extraction fills the raw strings; the normalisation pipeline cleans them, splits
-    ``objectives`` into a list and adds ``country_code``.
+    ``objectives`` into a list and adds ``country_code`` and the description's ``references``.
     """
 
     url: str
@@ -58,3 +60,4 @@ class ProgrammeItem:
     objectives: str | list[str] | None = None
     description: str | None = None
     country_code: str | None = None
+    references: list[Reference] = field(default_factory=list)

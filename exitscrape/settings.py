@@ -37,8 +37,19 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
-# Nothing needs a telnet console on a scheduled crawler; it would only open a port.
+# Nothing needs a telnet console or Scrapy's remote-control server on a scheduled crawler:
+# they would only open ports (and the latter writes job files into the home directory).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# Record redirects that leave the site as failures (Scrapy drops them silently). It must see
+# responses before RedirectMiddleware (600) does, so it sits nearer the downloader.
+# The HTTP cache middleware is ours (see HTTPCACHE_* below): it never replays a stale page.
+DOWNLOADER_MIDDLEWARES = {
+    "exitscrape.middlewares.OffsiteRedirectMiddleware": 650,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "exitscrape.httpcache.RevalidatingCacheMiddleware": 900,
+}
 
 ITEM_PIPELINES = {
     "exitscrape.pipelines.normalise.NormalisePipeline": 100,
@@ -51,6 +62,43 @@ EXITSCRAPE_DATA_DIR = os.environ.get("EXITSCRAPE_DATA_DIR") or "datasets/exit_pr
 
 # Items are written by the dataset pipeline, never as a feed.
 FEEDS: dict[str, dict[str, str]] = {}
+
+# --- Scheduled runs (docs/scheduling.md) ---
+
+# Incremental re-crawls: keep every page in an HTTP cache and ask the site for it again with
+# If-None-Match / If-Modified-Since, so an unchanged page costs a 304 instead of a download.
+# Our policy always revalidates (Scrapy's RFC2616Policy may skip "heuristically fresh" pages)
+# and never replays a stale copy when the site errors (see exitscrape/httpcache.py).
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "exitscrape.httpcache.RevalidatingPolicy"
+HTTPCACHE_STORAGE = "exitscrape.httpcache.CacheStorage"
+# Pages are text: compressing the cache makes it several times smaller.
+HTTPCACHE_GZIP = True
+# Where the cache lives: empty means <data-dir>/cache.
+EXITSCRAPE_CACHE_DIR = os.environ.get("EXITSCRAPE_CACHE_DIR", "")
+
+# Quality gates, checked before anything is published (exitscrape/dataset/quality.py).
+# A failing gate publishes nothing and `exitscrape crawl` exits 3, unless forced.
+# Fewest programmes a usable crawl can have (the site lists dozens).
+EXITSCRAPE_GATE_MIN_PROGRAMMES = 1
+# A crawl must find at least this share of the previous version's programmes: the site
+# shrinking by a fifth at once is far likelier a broken crawl than real removals.
+EXITSCRAPE_GATE_MIN_PROGRAMME_RATIO = 0.8
+# A field filled for at least this share of programmes last time is watched for collapse...
+EXITSCRAPE_GATE_COVERAGE_BASELINE = 0.5
+# ...and must stay filled for at least this share of its previous coverage (0.7: a field
+# filled for 90% of programmes fails the gate below 63%), which catches a broken extraction.
+EXITSCRAPE_GATE_MIN_COVERAGE_RATIO = 0.7
+# Largest share of the pages met that may fail (404, 5xx after retries, timeouts, too large):
+# a few broken links are normal, a quarter of the site failing is not.
+EXITSCRAPE_GATE_MAX_FAILED_SHARE = 0.25
+# Publish even when a gate fails (`exitscrape crawl --force`); recorded in manifest and report.
+EXITSCRAPE_FORCE = False
+
+# Progress line on a terminal (exitscrape/progress.py): "auto" shows it when stderr is a
+# terminal and logging is quieter than INFO; "on" / "off" force it.
+EXTENSIONS = {"exitscrape.progress.Progress": 500}
+EXITSCRAPE_PROGRESS = "auto"
 
 # Breadth-first order (Scrapy's documented recipe): category pages are chained ("Next page"), and
 # depth-first would queue every programme link of a whole chain before fetching any; the frontier,

@@ -24,6 +24,10 @@ class FaultHandler(SiteHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        if self.command == "HEAD" and path in self.server.refuse_head:
+            self.send_body(405, b"", {"Allow": "GET"})
+            self.server.count(self, 405)
+            return
         statuses = self.server.statuses.get(path)
         if statuses:
             status = statuses.pop(0)
@@ -46,13 +50,15 @@ class FaultHandler(SiteHandler):
 
 class FaultServer(SiteServer):
     """``statuses``: path -> statuses to answer first (e.g. [500] then the file);
-    ``redirects``: path -> Location; ``raw``: path -> (Content-Type, body)."""
+    ``redirects``: path -> Location; ``raw``: path -> (Content-Type, body);
+    ``refuse_head``: paths that answer HEAD with 405."""
 
     def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
         super().__init__(root, host=host, handler=FaultHandler)
         self.statuses: dict[str, list[int]] = {}
         self.redirects: dict[str, str] = {}
         self.raw: dict[str, tuple[str, bytes]] = {}
+        self.refuse_head: set[str] = set()
 
 
 @pytest.fixture
@@ -61,15 +67,57 @@ def snapshot_server() -> Iterator[SiteServer]:
         yield server
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """``python -m exitscrape ARGS`` in a subprocess, as a user would run it."""
     return subprocess.run(
         [sys.executable, "-m", "exitscrape", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
 
 def crawl(url: str, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return run_cli("crawl", "--start-url", url, "--data-dir", str(data_dir), *FAST, *extra)
+
+
+#: The snapshot as it was "before": one programme page missing, one organisation since renamed.
+OLD_SNAPSHOT_EDITS = {
+    "research-and-intervention-on-violent-extremism-rive1.html": None,
+    "healthy-identity-intervention-hii.html": (
+        "Her Majesty&rsquo;s Prison and Probation Service (HMPPS)",
+        "National Offender Management Service (NOMS)",
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def snapshot_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with two versions crawled over HTTP: an edited copy of the snapshot, then the
+    snapshot itself (one programme added, one changed). Shared: copy it before writing to it."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("snapshot-versions")
+    old_site = root / "old-site"
+    shutil.copytree(SNAPSHOT_DIR, old_site)
+    for name, edit in OLD_SNAPSHOT_EDITS.items():
+        page = old_site / name
+        if edit is None:
+            page.unlink()
+        else:
+            assert edit[0] in page.read_text()
+            page.write_text(page.read_text().replace(*edit))
+    data_dir = root / "data"
+    # Both crawls on one port, so the programmes' source URLs are equal across versions.
+    with SiteServer(old_site) as server:
+        port = server.server_address[1]
+        result = crawl(server.url, data_dir)
+    assert result.returncode == 0, result.stderr
+    with SiteServer(SNAPSHOT_DIR, port=port) as server:
+        result = crawl(server.url, data_dir)
+    assert result.returncode == 0, result.stderr
+    return data_dir

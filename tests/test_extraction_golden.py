@@ -2,7 +2,7 @@
 
 ``tests/data/extraction_golden.json`` holds, for every page of the bundled snapshot and for each
 field layout of :mod:`tests.weebly`, the flattened lines, every ProgrammePage property and the
-content links, as the unoptimised extraction (commit c30b426) produced them. Any change to what
+content links, as the unoptimised extraction (main at 8588b46) produced them. Any change to what
 extraction returns shows up here; a deliberate one must regenerate the file and say why.
 """
 

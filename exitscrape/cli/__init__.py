@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from exitscrape import __version__
-from exitscrape.cli import crawl, diff
+from exitscrape.cli import crawl, diff, release, runs, schema, show, versions
 from exitscrape.dataset.store import DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, diff)
+COMMANDS = (crawl, diff, versions, show, runs, release, schema)
 
 EPILOG = """\
 exit codes:
   0  success (a version was published, or the site was unchanged)
   1  the crawl produced nothing usable; nothing was published
-  2  bad usage or a dataset/version that does not exist
+  2  bad usage, or a dataset, version or programme that does not exist, or a release
+     that cannot be built as asked (e.g. --out not empty)
+  3  a quality gate failed; nothing was published (crawl --force publishes anyway)
+  4  another run holds the data dir's lock; this run did nothing
 
 data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
 """
@@ -45,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatasetError as error:
         print(f"exitscrape: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into a reader that stopped early (`exitscrape show X | head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("exitscrape: interrupted", file=sys.stderr)
         return 130

@@ -10,10 +10,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from exitscrape.dataset.store import DATA_DIR_ENV, DEFAULT_DATA_DIR
+from exitscrape.snapshot.server import SiteServer
 
 SETTINGS_MODULE = "exitscrape.settings"
 # The bundled snapshot is served from this machine: no politeness needed, crawl at full speed.
+SNAPSHOT_PORT = 8765
 SNAPSHOT_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+_SHOWN_PROBLEMS = 10
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +29,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
         "  exitscrape crawl --snapshot                      # the bundled offline replica\n"
         "  exitscrape crawl                                 # the live site\n"
-        "  exitscrape crawl --start-url http://127.0.0.1:8000/ -s DOWNLOAD_DELAY=0\n",
+        "  exitscrape crawl --start-url http://127.0.0.1:8000/ -s DOWNLOAD_DELAY=0\n"
+        "\nexit codes: 0 published or unchanged, 1 nothing usable crawled, 2 bad usage,\n"
+        "3 a quality gate failed (nothing published; --force overrides), 4 another run holds\n"
+        "the data dir's lock. Every run writes <data-dir>/runs/<run-id>.json (exitscrape runs).\n"
+        "Scheduling (cron, systemd, CI, scrapyd): docs/scheduling.md\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -48,10 +55,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--snapshot",
         action="store_true",
-        help="serve the bundled snapshot on 127.0.0.1 and crawl it (delays off)",
+        help=f"serve the bundled snapshot on 127.0.0.1:{SNAPSHOT_PORT} and crawl it (delays off)",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeatable)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="publish even if a quality gate fails (recorded in the manifest and run report)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more: -v progress of the crawl (INFO), -vv everything (DEBUG)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only errors: no progress, no summary"
+    )
     parser.set_defaults(func=run)
 
 
@@ -66,9 +86,12 @@ def _parse_overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def _log_level(args: argparse.Namespace) -> str:
+    """On a terminal warnings show too (failed pages, say); under cron only errors do."""
     if args.quiet:
         return "ERROR"
-    return {0: "WARNING", 1: "INFO"}.get(args.verbose, "DEBUG")
+    if args.verbose:
+        return "INFO" if args.verbose == 1 else "DEBUG"
+    return "WARNING" if sys.stderr.isatty() else "ERROR"
 
 
 def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str, Any]:
@@ -88,13 +111,52 @@ def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str
     return crawler.stats.get_stats()
 
 
+#: ``exitscrape/outcome`` -> exit status (documented in the CLI epilog and docs/scheduling.md).
+EXIT_CODES = {"published": 0, "unchanged": 0, "failed": 1, "gate_failed": 3, "locked": 4}
+
+
+def _snapshot_server() -> SiteServer:
+    """The snapshot on its fixed port, so that repeated demo crawls see the same URLs (and
+    publish nothing new); on any free port when another program holds that one."""
+    try:
+        return SiteServer(port=SNAPSHOT_PORT)
+    except OSError:
+        print(
+            f"exitscrape crawl: port {SNAPSHOT_PORT} is busy, serving the snapshot on another: "
+            "its URLs differ from earlier snapshot crawls",
+            file=sys.stderr,
+        )
+        return SiteServer()
+
+
 def summary(stats: dict[str, Any]) -> str:
     outcome = stats.get("exitscrape/outcome", "failed")
+    failed_by_reason = stats.get("exitscrape/failed_by_reason") or {}
+    reasons = ", ".join(f"{n} {reason}" for reason, n in failed_by_reason.items())
+    revalidated = stats.get("httpcache/revalidate", 0)
     lines = [
-        f"pages: {stats.get('exitscrape/pages', 0)}, "
+        f"pages: {stats.get('exitscrape/pages', 0)}"
+        + (
+            f" ({revalidated} of {stats.get('downloader/response_count', 0)} responses "
+            "were 304 Not Modified)"
+            if revalidated
+            else ""
+        )
+        + ", "
         f"programmes: {stats.get('exitscrape/programmes', 0)}, "
-        f"failed pages: {stats.get('exitscrape/failed_pages', 0)}",
+        f"failed pages: {stats.get('exitscrape/failed_pages', 0)}"
+        + (f" ({reasons})" if reasons else ""),
     ]
+    problems = stats.get("exitscrape/problems") or []
+    for problem in problems[:_SHOWN_PROBLEMS]:
+        lines.append(f"  ! {problem}")
+    if len(problems) > _SHOWN_PROBLEMS:
+        lines.append(f"  ! ... and {len(problems) - _SHOWN_PROBLEMS} more (see pages.parquet)")
+    for gate in stats.get("exitscrape/gates", []):
+        if not gate["passed"]:
+            lines.append(f"quality gate {gate['gate']} FAILED: {gate['message']}")
+    if stats.get("exitscrape/forced"):
+        lines.append("--force: published despite the failed gates above")
     if outcome == "published":
         lines.append(f"published version {stats['exitscrape/version']}")
     elif outcome == "unchanged":
@@ -107,6 +169,10 @@ def summary(stats: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"LOG_LEVEL": _log_level(args)}
+    if args.quiet:
+        overrides["EXITSCRAPE_PROGRESS"] = "off"
+    if args.force:
+        overrides["EXITSCRAPE_FORCE"] = True
     if args.snapshot:
         overrides.update(SNAPSHOT_SETTINGS)
     overrides.update(_parse_overrides(args.settings))
@@ -129,17 +195,24 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 2
-            from exitscrape.snapshot.server import SiteServer
-
-            start_url = stack.enter_context(SiteServer()).url
+            start_url = stack.enter_context(_snapshot_server()).url
         stats = crawl(start_url, overrides)
     outcome = stats.get("exitscrape/outcome")
-    if not args.quiet or outcome not in ("published", "unchanged"):
-        print(
-            summary(stats), file=sys.stdout if outcome in ("published", "unchanged") else sys.stderr
-        )
-    if outcome in ("published", "unchanged"):
+    status = EXIT_CODES.get(str(outcome), 1)
+    if outcome == "locked":
+        print(f"exitscrape crawl: not started: {stats.get('exitscrape/reason')}", file=sys.stderr)
+        return status
+    if not args.quiet or status:
+        print(summary(stats), file=sys.stderr if status else sys.stdout)
+    if status == 0:
         return 0
     reason = stats.get("exitscrape/reason") or "publishing did not complete (see the log above)"
     print(f"exitscrape crawl: FAILED, nothing published: {reason}", file=sys.stderr)
-    return 1
+    if outcome == "gate_failed":
+        print(
+            "exitscrape crawl: if the site really changed this much, rerun with --force",
+            file=sys.stderr,
+        )
+    if stats.get("exitscrape/report"):
+        print(f"exitscrape crawl: run report: {stats['exitscrape/report']}", file=sys.stderr)
+    return status

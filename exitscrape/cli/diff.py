@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import textwrap
 
-from exitscrape.dataset.diff import diff_tables
+from exitscrape.dataset.diff import brief, diff_tables
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
 
@@ -25,11 +24,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the diff as JSON")
     parser.set_defaults(func=run)
-
-
-def _short(value: object, width: int = 70) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    return textwrap.shorten(text, width=width, placeholder=" …")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     for change in result.changed:
         print(f"~ changed  {change.programme_id}  ({change.name}): {', '.join(change.fields)}")
         for name, (before, after) in change.fields.items():
-            print(f"    {name}: {_short(before)} -> {_short(after)}")
+            print(f"    {name}: {brief(before)} -> {brief(after)}")
     for column in result.added_columns:
         print(f"+ column   {column}")
     for column in result.removed_columns:

@@ -172,13 +172,15 @@ class _Site:
 
     def __init__(self, records: CrawlRecords) -> None:
         self.final = {p.url: p.final_url for p in records.pages if p.final_url}
-        self.programme_urls = {stub.url for stub in records.stubs}
+        menu = records.menu
+        self.menu_urls = {self.resolve(u) for u in (menu.links if menu else [])}
+        # Programme pages are listed by category pages, never in the menu: a menu page that
+        # reads like one (a "Description" heading on an about page, say) is not a programme.
+        self.programme_urls = {stub.url for stub in records.stubs} - self.menu_urls
         self.links: dict[str, set[str]] = defaultdict(set)
         for page in records.pages:
             if page.final_url:
                 self.links[page.final_url].update(self.resolve(u) for u in page.links)
-        menu = records.menu
-        self.menu_urls = {self.resolve(u) for u in (menu.links if menu else [])}
         self.categories: dict[str, list[Category]] = defaultdict(list)
         for url, category in (menu.categories if menu else {}).items():
             self.categories[self.resolve(url)].append(category)
@@ -235,7 +237,8 @@ def programme_rows(
     number, and the warnings about copies that differ."""
     groups: dict[tuple[str, str], list[ProgrammeStub]] = defaultdict(list)
     for stub in records.stubs:
-        groups[stub.key].append(stub)
+        if stub.url in site.programme_urls:
+            groups[stub.key].append(stub)
     listed_by = site.listed_by()
     plans, warnings, ids = [], [], Counter()
     for _, variants in sorted(groups.items()):
@@ -266,6 +269,7 @@ def programme_rows(
                 "organisation": chosen.organisation,
                 "objectives": list(chosen.objectives or []),
                 "description": chosen.description,
+                "references": list(chosen.references),
                 "settings": _ordered({c.setting for c in categories if c.setting}, SETTINGS),
                 "ideologies": _ordered({c.ideology for c in categories if c.ideology}, IDEOLOGIES),
                 "regions": _ordered({c.region for c in categories if c.region}, REGIONS),

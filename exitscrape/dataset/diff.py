@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,12 @@ class Diff:
         return not (
             self.added or self.removed or self.changed or self.added_columns or self.removed_columns
         )
+
+
+def brief(value: object, width: int = 70) -> str:
+    """A field value shortened to one line, for showing a change."""
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return textwrap.shorten(text, width=width, placeholder=" …")
 
 
 def diff_tables(old: pa.Table, new: pa.Table) -> Diff:

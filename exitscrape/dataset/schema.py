@@ -9,7 +9,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 #: Bump the major part for a breaking schema change, the minor part for an added column.
-SCHEMA_VERSION = "1.0.0"
+#: 1.1.0 added ``programmes.references``.
+SCHEMA_VERSION = "1.1.0"
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -52,6 +53,22 @@ PROGRAMMES = pa.schema(
             pa.string(),
             "Description as plain text: paragraphs and sub-headings separated by a blank line, "
             "list items as `- item` lines.",
+        ),
+        _field(
+            "references",
+            pa.list_(
+                pa.struct(
+                    [
+                        pa.field("author", pa.string(), nullable=False),
+                        pa.field("year", pa.int16(), nullable=False),
+                    ]
+                )
+            ),
+            "Sources the description cites in parentheses, author–year style "
+            "(`(Butt & Tuck, 2014)`, `(RAN, 2016; Smith, 2019)`): one `{author, year}` each, "
+            "distinct, in order of first citation; the author as written "
+            "(`Radicalisation Awareness Network [RAN]`). Added in schema 1.1.0.",
+            nullable=False,
         ),
         _field(
             "settings",
@@ -119,3 +136,15 @@ def describe(schema: pa.Schema) -> list[tuple[str, str, str]]:
     return [
         (f.name, str(f.type), (f.metadata or {}).get(b"description", b"").decode()) for f in schema
     ]
+
+
+def markdown() -> str:
+    """The data dictionary as Markdown tables (README.md embeds this; a test keeps them equal)."""
+    parts = []
+    for table, schema in TABLES.items():
+        rows = [f"| `{name}` | {type_} | {text} |" for name, type_, text in describe(schema)]
+        parts.append(
+            f"### {table}.parquet\n\n| column | type | description |\n|---|---|---|\n"
+            + "\n".join(rows)
+        )
+    return "\n\n".join(parts) + "\n"

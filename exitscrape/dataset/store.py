@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,15 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _pause_point(name: str) -> None:
+    """Test hook for the kill tests: with ``EXITSCRAPE_TEST_PAUSE=<name>:<file>`` set, reaching
+    *name* creates ``<file>`` and waits for a signal (the test's SIGKILL)."""
+    point, _, flag = os.environ.get("EXITSCRAPE_TEST_PAUSE", "").partition(":")
+    if point == name and flag:
+        Path(flag).touch()
+        signal.pause()
 
 
 def _fsync(path: Path) -> None:
@@ -83,13 +93,13 @@ class DatasetStore:
 
     def resolve(self, version: str = "latest") -> str:
         """A version name from ``latest``, a full name or an unambiguous prefix."""
+        latest = self.latest()
+        if latest is None:
+            raise DatasetError(
+                f"no dataset in {self.root}: run `exitscrape crawl` first "
+                f"(or pass --data-dir / set {DATA_DIR_ENV})"
+            )
         if version == "latest":
-            latest = self.latest()
-            if latest is None:
-                raise DatasetError(
-                    f"no dataset in {self.root}: run `exitscrape crawl` first "
-                    f"(or pass --data-dir / set {DATA_DIR_ENV})"
-                )
             return latest
         versions = self.versions()
         matches = [v for v in versions if v == version] or [
@@ -111,7 +121,12 @@ class DatasetStore:
         return self.root / self.resolve(version) / f"{table}.parquet"
 
     def read(self, table: str = "programmes", version: str = "latest") -> pa.Table:
-        return pq.read_table(self.table_path(table, version), schema=TABLES[table])
+        """A table with the current schema's types and descriptions; a version written under an
+        older schema keeps its own columns (no column it lacks appears as nulls)."""
+        path = self.table_path(table, version)
+        present = set(pq.read_schema(path).names)
+        schema = pa.schema([f for f in TABLES[table] if f.name in present])
+        return pq.read_table(path, schema=schema)
 
     def _new_version_name(self) -> str:
         name = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -130,6 +145,11 @@ class DatasetStore:
         self.root.mkdir(parents=True, exist_ok=True)
         for leftover in self.root.glob(_TMP_PREFIX + "*"):
             shutil.rmtree(leftover, ignore_errors=True)  # from a run killed mid-publish
+        versions = self.versions()
+        if versions and versions[-1] != self.latest():
+            # A run killed after renaming its complete version into place, before naming it in
+            # LATEST: finish its publish rather than publish the same data again.
+            self._write_latest(versions[-1])
         parent = self.latest()
         if parent is not None and self.manifest(parent).get("programmes_digest") == digest:
             return None
@@ -156,14 +176,19 @@ class DatasetStore:
             manifest_path.write_text(json.dumps(full_manifest, indent=2, default=str) + "\n")
             _fsync(manifest_path)
             os.chmod(tmp, 0o755)
+            _pause_point("before-rename")
             os.rename(tmp, self.root / version)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _fsync(self.root)
+        _pause_point("before-latest")
+        self._write_latest(version)
+        return version
+
+    def _write_latest(self, version: str) -> None:
         latest_tmp = self.root / f"{_TMP_PREFIX}LATEST"
         latest_tmp.write_text(version + "\n")
         _fsync(latest_tmp)
         os.replace(latest_tmp, self.root / "LATEST")
         _fsync(self.root)
-        return version

@@ -8,6 +8,7 @@ candidate), the block and table cell it belongs to, and whether it is a heading 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -60,6 +61,8 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset(
     ["script", "style", "noscript", "template", "iframe", "svg", "select", "option", "head"]
 )
+# Weebly widgets that navigate or share, never content: buttons ("Read more", "Back").
+_NAVIGATION_CLASSES = re.compile(r"\bwsite-(?:button|social|menu)\b")
 _BOLD_TAGS = frozenset(["strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "th"])
 _HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _CELL_TAGS = frozenset(("td", "th"))
@@ -161,8 +164,12 @@ class _Flattener:
     def walk(self, element: etree._Element) -> None:
         # The hot loop of extraction (BENCHMARKS.md): few property reads, few calls.
         tag = element.tag
-        if not isinstance(tag, str) or (tag := tag.lower()) in _SKIP_TAGS:
-            # comments, processing instructions, invisible elements: only the tail shows
+        if (
+            not isinstance(tag, str)
+            or (tag := tag.lower()) in _SKIP_TAGS
+            or _NAVIGATION_CLASSES.search(element.get("class", ""))
+        ):
+            # comments, processing instructions, invisible elements, navigation: only the tail
             if tail := element.tail:
                 self._add(tail)
             return
@@ -217,8 +224,14 @@ def flatten(element: etree._Element) -> list[Line]:
     return flattener.lines
 
 
+def _is_subheading(line: Line) -> bool:
+    """A line set wholly in bold (``<strong>Goal</strong><br />...``) heads what follows."""
+    return line.lead == line.text
+
+
 def render_blocks(lines: list[Line]) -> str | None:
-    """Plain text: blocks separated by a blank line, list items as ``- item`` lines."""
+    """Plain text: blocks separated by a blank line, list items as ``- item`` lines, headings
+    and wholly bold lines as blocks of their own."""
     blocks: list[list[str]] = []
     previous: Line | None = None
     for line in lines:
@@ -236,6 +249,8 @@ def render_blocks(lines: list[Line]) -> str | None:
             and previous.item is None
             and previous.block == line.block
             and not line.heading
+            and not _is_subheading(previous)
+            and not _is_subheading(line)
         ):
             blocks[-1].append(line.text)
         else:

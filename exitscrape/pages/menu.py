@@ -49,7 +49,7 @@ def _classify(label: str) -> dict[str, str]:
         if pattern.search(text):
             parts["ideology"] = ideology
             break
-    if re.search(r"other\s+region|outside|rest of the world|beyond europe", text):
+    if re.search(r"other\s+region|outside|rest of the world|beyond europe|non[\s-]*europ", text):
         parts["region"] = "other regions"
     elif "europe" in text:
         parts["region"] = "europe"

@@ -68,7 +68,7 @@ def _match_label(line: Line) -> _Label | None:
         return _Label(field, None)
     if line.lead and (field := LABELS.get(label_key(line.lead))):
         rest = line.text[len(line.lead) :] if line.text.startswith(line.lead) else ""
-        return _Label(field, clean_text(rest.lstrip(" :：")))
+        return _Label(field, clean_text(rest.lstrip(" :：-–—")))
     if match := _INLINE_LABEL.match(line.text):
         return _Label(LABELS[label_key(match["label"])], clean_text(match["rest"]))
     return None
@@ -124,10 +124,14 @@ class ProgrammePage:
             while j < len(lines) and lines[j].unit == unit and label_at(j) is None:
                 found.append(lines[j].text)
                 j += 1
-            # ... or, when that holds nothing more, in the next cell or block.
+            # ... or, when that holds nothing more, in the next cell, block or whole list.
             if not found and j < len(lines) and label_at(j) is None:
-                unit = lines[j].unit
-                while j < len(lines) and lines[j].unit == unit and label_at(j) is None:
+                unit, in_list = lines[j].unit, lines[j].list
+                while (
+                    j < len(lines)
+                    and (lines[j].unit == unit or (in_list and lines[j].list == in_list))
+                    and label_at(j) is None
+                ):
                     found.append(lines[j].text)
                     j += 1
             values.setdefault(label.field, found)

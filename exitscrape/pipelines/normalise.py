@@ -1,4 +1,5 @@
-"""Normalisation pipeline: clean text, split objectives, add ISO country codes, nulls not blanks."""
+"""Normalisation pipeline: clean text, split objectives, add ISO country codes and the
+description's citations, nulls not blanks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pycountry
 
 from exitscrape.items import ProgrammeItem
+from exitscrape.references import extract_references
 from exitscrape.text import clean_multiline, clean_text
 
 # Names pycountry does not resolve by exact lookup, mostly short or older English names.
@@ -76,4 +78,5 @@ class NormalisePipeline:
         item.objectives = split_objectives(item.objectives)
         item.description = clean_multiline(item.description)
         item.country_code = country_code(item.country)
+        item.references = extract_references(item.description)
         return item

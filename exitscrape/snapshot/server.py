@@ -40,8 +40,8 @@ class SiteHandler(BaseHTTPRequestHandler):
         return candidate
 
     def content_type(self, path: Path) -> str:
-        guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
+        """The media type, without a charset: pages declare theirs in a ``<meta>`` tag."""
+        return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
     def send_body(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)

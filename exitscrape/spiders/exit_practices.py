@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import mimetypes
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -23,13 +26,15 @@ DEFAULT_START_URL = "https://www.exit-practices.eu/"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Links whose extension says "not a web page" are checked with HEAD (recorded, never parsed).
 _PAGE_EXTENSIONS = frozenset(("", ".html", ".htm", ".php", ".asp", ".aspx", ".jsp", "/"))
+_CHARSET = re.compile(rb"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 def site_key(url: str) -> tuple[str, int | None]:
-    """Host and explicit non-default port: http and https of one host count as one site."""
+    """Host (without ``www.``) and explicit non-default port: ``http://site/`` and
+    ``https://www.site/`` are one site, another host or port is another."""
     parts = urlsplit(url)
     port = parts.port if parts.port not in (None, 80, 443) else None
-    return (parts.hostname or "", port)
+    return ((parts.hostname or "").removeprefix("www."), port)
 
 
 def _looks_like_page(url: str) -> bool:
@@ -43,14 +48,46 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _decoded(response: TextResponse) -> TextResponse:
+    """The response decoded with the first encoding that fits its bytes: the BOM's, the HTTP
+    header's, the ``<meta>`` tag's, UTF-8, else windows-1252 (the web's legacy default).
+
+    Scrapy trusts a declared charset even when it cannot decode the page, and guesses (often
+    wrongly, e.g. windows-1250) when none is declared.
+    """
+    body = response.body
+    candidates = [
+        "utf-8" if body.startswith(codecs.BOM_UTF8) else None,
+        _charset(response.headers.get(b"Content-Type", b"")),
+        _charset(body[:4096]),
+        "utf-8",
+        "cp1252",
+    ]
+    for encoding in filter(None, candidates):
+        try:
+            name = codecs.lookup(encoding).name
+            body.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        if name == codecs.lookup(response.encoding).name:
+            return response
+        return response.replace(encoding=name)
+    return response
+
+
+def _charset(data: bytes) -> str | None:
+    match = _CHARSET.search(data)
+    return match.group(1).decode("ascii").lower() if match else None
+
+
 def _describe(failure: Failure) -> tuple[int | None, str]:
     error = failure.value
     if isinstance(error, HttpError):
         response = error.response
         return response.status, f"HTTP {response.status}"
     message = str(error).strip() or type(error).__name__
-    if type(error).__name__ == "IgnoreRequest" and "robots.txt" in message.lower():
-        return None, "disallowed by robots.txt"
+    if isinstance(error, IgnoreRequest):
+        return None, "disallowed by robots.txt" if "robots.txt" in message.lower() else message
     return None, f"{type(error).__name__}: {message}"
 
 
@@ -69,12 +106,15 @@ class ExitPracticesSpider(scrapy.Spider):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"start_url must be an http(s) URL, got {self.start_url!r}")
         self.site = site_key(self.start_url)
-        # OffsiteMiddleware also drops redirects that leave the host.
-        self.allowed_domains = [parts.hostname]
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        # OffsiteMiddleware also drops redirects that leave the site.
+        self.allowed_domains = [self.site[0]]
         self._menu_read = False
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self._request(self.start_url, referer=None)
+        request = self._request(self.start_url, referer=None)
+        request.meta["start"] = True
+        yield request
 
     def _request(self, url: str, referer: str | None) -> scrapy.Request:
         meta = {"referer_url": referer}
@@ -84,10 +124,23 @@ class ExitPracticesSpider(scrapy.Spider):
             url, method="HEAD", callback=self.parse_other, errback=self.failed, meta=meta
         )
 
+    def on_site(self, url: str) -> str | None:
+        """*url* on the start URL's scheme and host when it belongs to the site, else ``None``.
+
+        Links to ``http://`` or a ``www.``-less host of an https site would only redirect.
+        """
+        if site_key(url) != self.site:
+            return None
+        parts = urlsplit(url)
+        return self._origin + url[len(f"{parts.scheme}://{parts.netloc}") :]
+
+    def _on_site(self, urls: list[str]) -> list[str]:
+        """The on-site URLs among *urls* (see :meth:`on_site`), deduplicated, in order."""
+        return list(dict.fromkeys(u for u in map(self.on_site, urls) if u is not None))
+
     def _follow(self, urls: list[str], referer: str) -> Iterator[scrapy.Request]:
         for url in urls:
-            if site_key(url) == self.site:
-                yield self._request(url, referer)
+            yield self._request(url, referer)
 
     def _page(self, response: Response, **fields: Any) -> PageItem:
         redirects = response.request.meta.get("redirect_urls") if response.request else None
@@ -108,21 +161,36 @@ class ExitPracticesSpider(scrapy.Spider):
         if not isinstance(response, TextResponse) or not self._is_html(response):
             yield from self.parse_other(response)
             return
-        digest = hashlib.sha256(response.body).hexdigest()
+        response = _decoded(response)
+        if response.meta.get("start") and self.on_site(response.url):
+            # The start URL redirected within the site (http to https, say): follow its lead.
+            parts = urlsplit(response.url)
+            self._origin = f"{parts.scheme}://{parts.netloc}"
+        if b"\x00" in response.body:  # no HTML page holds NUL bytes: binary served as HTML
+            self.logger.warning("Failed %s: binary content served as HTML", response.url)
+            yield self._page(
+                response,
+                body_sha256=hashlib.sha256(response.body).hexdigest(),
+                error="binary content served as HTML",
+            )
+            return
+        try:
+            results = list(self._parse_html(response))
+        except Exception as error:  # a hostile page (nested 10,000 deep, say) fails alone
+            self.logger.warning("Failed %s: cannot parse it: %r", response.url, error)
+            yield self._page(
+                response,
+                body_sha256=hashlib.sha256(response.body).hexdigest(),
+                error=f"cannot parse the page: {type(error).__name__}: {error}",
+            )
+            return
+        yield from results
+
+    def _parse_html(self, response: TextResponse) -> Iterator[Any]:
         if not self._menu_read:
-            entries = read_menu(response.selector, response.url)
-            if entries:
-                self._menu_read = True
-                categories = {
-                    entry.url: category
-                    for entry in entries
-                    if (category := category_of(entry.path)) is not None
-                }
-                links = list(dict.fromkeys(entry.url for entry in entries))
-                yield MenuItem(url=response.url, categories=categories, links=links)
-                yield from self._follow(links, response.url)
+            yield from self._read_menu(response)
         page = ProgrammePage(response.selector)
-        links = content_links(response.selector, response.url)
+        links = self._on_site(content_links(response.selector, response.url))
         if page.is_programme:
             yield ProgrammeItem(
                 url=response.url,
@@ -135,7 +203,27 @@ class ExitPracticesSpider(scrapy.Spider):
                 objectives=page.objectives,
                 description=page.description,
             )
-        yield self._page(response, body_sha256=digest, is_programme=page.is_programme, links=links)
+        yield self._page(
+            response,
+            body_sha256=hashlib.sha256(response.body).hexdigest(),
+            is_programme=page.is_programme,
+            links=links,
+        )
+        yield from self._follow(links, response.url)
+
+    def _read_menu(self, response: TextResponse) -> Iterator[Any]:
+        """The category tree from the first page that has a menu; then follow the menu."""
+        entries = read_menu(response.selector, response.url)
+        if not entries:
+            return
+        self._menu_read = True
+        categories = {}
+        for entry in entries:
+            url, category = self.on_site(entry.url), category_of(entry.path)
+            if url and category:
+                categories[url] = category
+        links = self._on_site([entry.url for entry in entries])
+        yield MenuItem(url=response.url, categories=categories, links=links)
         yield from self._follow(links, response.url)
 
     def parse_other(self, response: Response) -> Iterator[PageItem]:
@@ -152,10 +240,13 @@ class ExitPracticesSpider(scrapy.Spider):
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         return not content_type or any(t in content_type for t in _HTML_TYPES)
 
-    def failed(self, failure: Failure) -> Iterator[PageItem]:
+    def failed(self, failure: Failure) -> Iterator[PageItem | scrapy.Request]:
         """A request that ended in an error (after retries): recorded with the reason."""
         request = failure.request  # type: ignore[attr-defined]
         status, error = _describe(failure)
+        if request.method == "HEAD" and status in (405, 501):  # a server that refuses HEAD
+            yield request.replace(method="GET", callback=self.parse_other)
+            return
         redirects = request.meta.get("redirect_urls")
         self.logger.warning("Failed %s: %s", request.url, error)
         yield PageItem(

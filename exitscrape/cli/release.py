@@ -1,0 +1,75 @@
+"""``exitscrape release [VERSION] --out DIR``: build a citable release of a dataset version."""
+
+from __future__ import annotations
+
+import argparse
+
+from exitscrape.dataset.store import DatasetStore, resolve_data_dir
+from exitscrape.release import build_release
+from exitscrape.release.changelog import LEVELS
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "release",
+        help="build a citable release (Data Package, CSV, data card, changelog, zip)",
+        description="Build a release folder from a dataset version:\n"
+        "  data/*.parquet, data/*.csv   the tables, and CSV copies (lists as JSON arrays)\n"
+        "  datapackage.json             Frictionless Data Package (schemas, hashes)\n"
+        "  README.md                    data card: source, collection, dictionary, gaps,\n"
+        "                               limitations, licence, how to cite\n"
+        "  CHANGELOG.md, SHA256SUMS     changes since earlier releases; checksums\n"
+        "and <DIR>.zip beside the folder.\n\n"
+        "The release number follows semantic versioning for data, from the diff against the\n"
+        "previous release: a schema change is major, added or removed programmes minor,\n"
+        "corrected values a patch; the first release is 1.0.0. Releases are recorded in\n"
+        "<data-dir>/releases.json (see docs/releases.md).",
+        epilog="examples:\n"
+        "  exitscrape release --out releases/exit-programmes\n"
+        "  exitscrape release 20261124T194846Z --out /tmp/r --data-dir datasets/exit_programmes\n"
+        "  frictionless validate releases/exit-programmes/datapackage.json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "version",
+        metavar="VERSION",
+        nargs="?",
+        default="latest",
+        help="dataset version to release: a name, an unambiguous prefix or 'latest' (default)",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="release folder to create (must be new or empty)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace --out if it exists and is not empty"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    store = DatasetStore(resolve_data_dir(args.data_dir))
+    result = build_release(store, args.out, args.version, force=args.force)
+    if result.rebuilt:
+        why = "rebuilt: this dataset version was already released under this number"
+    elif result.previous is None:
+        why = "first release"
+    else:
+        why = f"since {result.previous['release']}: {LEVELS[result.level]}"
+    print(f"release {result.release} of dataset version {result.version} ({why})")
+    if result.diff is not None:
+        d = result.diff
+        print(
+            f"  +{len(d.added)} added, -{len(d.removed)} removed, ~{len(d.changed)} changed "
+            f"programmes; columns +{len(d.added_columns)} -{len(d.removed_columns)}"
+        )
+    print(f"  folder: {result.folder}")
+    print(f"  zip:    {result.zip}")
+    print(f"  check:  frictionless validate {result.folder / 'datapackage.json'}")
+    return 0

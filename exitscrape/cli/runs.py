@@ -1,0 +1,70 @@
+"""``exitscrape runs``: recent runs from their reports in ``<data-dir>/runs/``, as a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from exitscrape import runreport
+from exitscrape.dataset.store import resolve_data_dir
+
+COLUMNS = ("run", "started (UTC)", "secs", "outcome", "version", "pages", "304", "failed", "progs")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "runs",
+        help="list recent crawl runs and their outcomes",
+        description="Recent runs, newest first, from the reports every run writes to "
+        "<data-dir>/runs/<run-id>.json (open one for its settings, stats and gate results). "
+        "Outcomes: published, unchanged, gate_failed (a quality gate stopped publishing), "
+        "failed (nothing usable crawled), locked (another run was using the data dir).",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
+    )
+    parser.add_argument(
+        "-n", "--limit", type=int, default=20, help="how many runs to show (default: 20)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
+    parser.set_defaults(func=run)
+
+
+def _row(report: dict[str, Any]) -> tuple[str, ...]:
+    pages = report.get("pages") or {}
+    version = report.get("version") or (
+        f"= {report['latest']}" if report.get("outcome") == "unchanged" else "-"
+    )
+    return (
+        str(report.get("run_id", "?")),
+        str(report.get("started_at", "?")).replace("+00:00", "").replace("T", " "),
+        f"{report.get('duration_seconds', 0):.0f}",
+        str(report.get("outcome", "?")) + (" (forced)" if report.get("forced") else ""),
+        str(version),
+        str(pages.get("met", 0)),
+        str(pages.get("revalidated", 0)),
+        str(pages.get("failed", 0)),
+        str(report.get("programmes", 0)),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    reports = list(runreport.read_all(data_dir))[: max(args.limit, 0)]
+    if args.json:
+        print(json.dumps(reports, indent=2))
+        return 0
+    if not reports:
+        print(f"no runs recorded in {data_dir / runreport.RUNS_DIR}")
+        return 0
+    rows = [COLUMNS, *(_row(report) for report in reports)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    for report in reports:
+        if report.get("outcome") not in ("published", "unchanged") and report.get("reason"):
+            print(f"{report['run_id']}: {report['reason']}")
+    return 0

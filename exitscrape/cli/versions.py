@@ -1,0 +1,108 @@
+"""``exitscrape versions``: every dataset version with its date, row counts and changes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from exitscrape.dataset.diff import diff_tables
+from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.release import read_registry
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "versions",
+        help="list dataset versions with dates, row counts and what changed",
+        description="List the dataset versions, oldest first: when each was published, its "
+        "programme and page counts, failed pages, what changed against the version before it "
+        "(+added -removed ~changed programmes, +/- columns) and the release built from it. "
+        "The latest version is marked with *.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the list as JSON")
+    parser.set_defaults(func=run)
+
+
+def version_rows(store: DatasetStore) -> list[dict[str, Any]]:
+    """One dict per version, oldest first, with its changes against the one before."""
+    releases = {r["dataset_version"]: r["release"] for r in read_registry(store)}
+    rows: list[dict[str, Any]] = []
+    previous = None
+    for version in store.versions():
+        manifest = store.manifest(version)
+        table = store.read("programmes", version)
+        changes = None
+        if previous is not None:
+            d = diff_tables(previous, table)
+            changes = {
+                "added": len(d.added),
+                "removed": len(d.removed),
+                "changed": len(d.changed),
+                "added_columns": d.added_columns,
+                "removed_columns": d.removed_columns,
+            }
+        rows.append(
+            {
+                "version": version,
+                "created_at": manifest.get("created_at"),
+                "programmes": manifest.get("rows", {}).get("programmes", table.num_rows),
+                "pages": manifest.get("rows", {}).get("pages"),
+                "failed_pages": manifest.get("pages_by_kind", {}).get("failed", 0),
+                "schema_version": manifest.get("schema_version"),
+                "changes": changes,
+                "release": releases.get(version),
+            }
+        )
+        previous = table
+    return rows
+
+
+def _changes(changes: dict[str, Any] | None) -> str:
+    if changes is None:
+        return "(first)"
+    text = f"+{changes['added']} -{changes['removed']} ~{changes['changed']}"
+    columns = [f"+{c}" for c in changes["added_columns"]]
+    columns += [f"-{c}" for c in changes["removed_columns"]]
+    return text + (f" columns {' '.join(columns)}" if columns else "")
+
+
+def run(args: argparse.Namespace) -> int:
+    store = DatasetStore(resolve_data_dir(args.data_dir))
+    rows = version_rows(store)
+    if not rows:
+        raise DatasetError(f"no dataset in {store.root}: run `exitscrape crawl` first")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    latest = store.latest()
+    header = ("version", "created (UTC)", "programmes", "pages", "failed", "changes", "release")
+    table = [
+        (
+            ("* " if row["version"] == latest else "  ") + row["version"],
+            (row["created_at"] or "")[:19].replace("T", " "),
+            str(row["programmes"]),
+            str(row["pages"] if row["pages"] is not None else ""),
+            str(row["failed_pages"]),
+            _changes(row["changes"]),
+            row["release"] or "",
+        )
+        for row in rows
+    ]
+    widths = [
+        max(len(h) + (2 if i == 0 else 0), *(len(r[i]) for r in table))
+        for i, h in enumerate(header)
+    ]
+    header = (("  " + header[0]), *header[1:])
+    for line in (header, *table):
+        cells = [
+            cell.rjust(width) if 2 <= i <= 4 else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    print("changes: against the version before (+added -removed ~changed programmes)")
+    return 0

@@ -1,0 +1,167 @@
+"""Quality gates: checks a crawl must pass before its tables are published.
+
+Pure: the inputs are the crawl's assembled tables, the previous version's programmes (if any),
+the crawl's finish reason and the thresholds; the output is one :class:`GateResult` per gate,
+with the figures it judged. Settings name the thresholds (see ``exitscrape/settings.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from exitscrape.dataset.assemble import CONTENT_FIELDS, Tables
+
+#: Programme columns whose coverage is watched: the content fields and the categories.
+COVERAGE_FIELDS = (*CONTENT_FIELDS, "settings", "ideologies", "regions")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_programmes: int = 1
+    min_programme_ratio: float = 0.8
+    coverage_baseline: float = 0.5
+    min_coverage_ratio: float = 0.7
+    max_failed_share: float = 0.25
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Thresholds:
+        """Thresholds from Scrapy settings (``EXITSCRAPE_GATE_*``)."""
+        return cls(
+            min_programmes=settings.getint("EXITSCRAPE_GATE_MIN_PROGRAMMES", cls.min_programmes),
+            min_programme_ratio=settings.getfloat(
+                "EXITSCRAPE_GATE_MIN_PROGRAMME_RATIO", cls.min_programme_ratio
+            ),
+            coverage_baseline=settings.getfloat(
+                "EXITSCRAPE_GATE_COVERAGE_BASELINE", cls.coverage_baseline
+            ),
+            min_coverage_ratio=settings.getfloat(
+                "EXITSCRAPE_GATE_MIN_COVERAGE_RATIO", cls.min_coverage_ratio
+            ),
+            max_failed_share=settings.getfloat(
+                "EXITSCRAPE_GATE_MAX_FAILED_SHARE", cls.max_failed_share
+            ),
+        )
+
+
+@dataclass
+class GateResult:
+    gate: str
+    passed: bool
+    message: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def coverage(programmes: pa.Table) -> dict[str, float]:
+    """Share of programmes with each watched field filled (not null, not an empty list)."""
+    rows = programmes.num_rows
+    result = {}
+    for name in COVERAGE_FIELDS:
+        if name not in programmes.schema.names:
+            continue
+        values = programmes.column(name).to_pylist()
+        result[name] = round(sum(1 for v in values if v) / rows, 4) if rows else 0.0
+    return result
+
+
+def _finish_reason(reason: str) -> GateResult:
+    return GateResult(
+        "finish_reason",
+        reason == "finished",
+        "the crawl finished" if reason == "finished" else f"the crawl did not finish ({reason})",
+        {"finish_reason": reason},
+    )
+
+
+def _programme_count(count: int, previous: int | None, limits: Thresholds) -> GateResult:
+    floor = limits.min_programmes
+    if previous:
+        floor = max(floor, math.ceil(round(previous * limits.min_programme_ratio, 6)))
+    figures = {
+        "programmes": count,
+        "previous": previous,
+        "minimum": floor,
+        "min_programme_ratio": limits.min_programme_ratio,
+    }
+    if count >= floor:
+        return GateResult("programme_count", True, f"{count} programmes", figures)
+    against = (
+        f" ({limits.min_programme_ratio:.0%} of the previous version's {previous})"
+        if previous
+        else ""
+    )
+    return GateResult(
+        "programme_count",
+        False,
+        f"{count} programmes, fewer than the minimum of {floor}{against}",
+        figures,
+    )
+
+
+def _field_coverage(
+    now: dict[str, float], before: dict[str, float] | None, limits: Thresholds
+) -> GateResult:
+    collapsed = {}
+    for name, share in (before or {}).items():
+        current = now.get(name, 0.0)
+        if share >= limits.coverage_baseline and current < share * limits.min_coverage_ratio:
+            collapsed[name] = {"previous": share, "now": current}
+    figures = {"coverage": now, "previous": before, "collapsed": collapsed}
+    if not collapsed:
+        return GateResult("field_coverage", True, "no field's coverage collapsed", figures)
+    detail = ", ".join(
+        f"{name} {c['previous']:.0%} -> {c['now']:.0%}" for name, c in collapsed.items()
+    )
+    return GateResult(
+        "field_coverage",
+        False,
+        f"coverage collapsed (below {limits.min_coverage_ratio:.0%} of the previous "
+        f"version's): {detail}",
+        figures,
+    )
+
+
+def _failed_pages(pages: pa.Table, limits: Thresholds) -> GateResult:
+    kinds = pages.column("kind").to_pylist()
+    failed = kinds.count("failed")
+    share = round(failed / len(kinds), 4) if kinds else 0.0
+    figures = {
+        "failed": failed,
+        "pages": len(kinds),
+        "share": share,
+        "max_failed_share": limits.max_failed_share,
+    }
+    passed = share <= limits.max_failed_share
+    message = f"{failed} of {len(kinds)} pages failed ({share:.0%})"
+    if not passed:
+        message += f", more than the maximum of {limits.max_failed_share:.0%}"
+    return GateResult("failed_pages", passed, message, figures)
+
+
+def check(
+    tables: Tables,
+    previous: pa.Table | None,
+    finish_reason: str,
+    limits: Thresholds,
+) -> list[GateResult]:
+    """Every gate's result for a crawl; *previous* is the latest version's programmes."""
+    return [
+        _finish_reason(finish_reason),
+        _programme_count(
+            tables.programmes.num_rows,
+            previous.num_rows if previous is not None else None,
+            limits,
+        ),
+        _field_coverage(
+            coverage(tables.programmes),
+            coverage(previous) if previous is not None else None,
+            limits,
+        ),
+        _failed_pages(tables.pages, limits),
+    ]

@@ -1,0 +1,240 @@
+"""The data card (a release's README.md): what the data is, where it comes from, how far to trust
+it, how to cite it. Every fact comes from the version's manifest, its tables and the schema."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+from exitscrape.dataset.schema import describe
+from exitscrape.release.datapackage import field_type
+
+SITE_URL = "https://www.exit-practices.eu/"
+SITE_HOST = "www.exit-practices.eu"
+TITLE = "Exit programmes in prison and probation (from the Exit Practices catalogue)"
+
+
+@dataclass
+class CardFacts:
+    """What the card is written from."""
+
+    release: str
+    date: str
+    name: str
+    manifest: dict[str, Any]
+    tables: dict[str, pa.Table]
+    files: list[tuple[str, int]]  # (path, bytes) of every data file
+
+
+def _counts(values: list[Any]) -> str:
+    counts = Counter(v for v in values if v is not None)
+    return ", ".join(
+        f"{k} ({n})" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+
+
+def _dictionary(table: str, schema: pa.Schema) -> list[str]:
+    lines = [
+        f"#### `{table}`",
+        "",
+        "| field | type (Parquet) | type (CSV) | description |",
+        "|---|---|---|---|",
+    ]
+    for field, (name, arrow_type, description) in zip(schema, describe(schema), strict=True):
+        required = "" if field.nullable else ", required"
+        description = description.replace("|", r"\|")
+        lines.append(
+            f"| `{name}` | `{arrow_type}` | {field_type(field.type)}{required} | {description} |"
+        )
+    return [*lines, ""]
+
+
+def _missing(programmes: pa.Table) -> list[str]:
+    """One line per field that some programmes lack."""
+    lines = []
+    total = programmes.num_rows
+    for name in programmes.schema.names:
+        values = programmes.column(name).to_pylist()
+        missing = sum(1 for v in values if v is None or v == [])
+        if missing:
+            lines.append(f"- `{name}`: empty for {missing} of {total} programmes")
+    return lines
+
+
+def _gaps(pages: pa.Table) -> list[str]:
+    rows = [r for r in pages.to_pylist() if r["error"]]
+    if not rows:
+        return [
+            "- Every page the crawl met was fetched and recognised (no failed or suspect page)."
+        ]
+    lines = [f"- {len(rows)} pages failed or are suspect (`pages` rows with an `error`):"]
+    for row in rows[:25]:
+        status = f"HTTP {row['status']}" if row["status"] else "no response"
+        lines.append(f"  - {row['url']} ({row['kind']}, {status}): {row['error']}")
+    if len(rows) > 25:
+        lines.append(f"  - … and {len(rows) - 25} more: see `pages.csv`")
+    return lines
+
+
+def citation(facts: CardFacts) -> tuple[str, str]:
+    """The citation as text and as BibTeX."""
+    year = facts.date[:4]
+    text = (
+        f"{TITLE}. Release {facts.release} ({facts.date}), compiled with exitscrape "
+        f"{facts.manifest.get('exitscrape_version', '?')} from Exit Practices "
+        f"({SITE_URL}), EU WayOut project; crawled {facts.manifest['created_at'][:10]}. "
+        f"Dataset version {facts.manifest['version']}."
+    )
+    key = f"exitprogrammes{facts.release.replace('.', '_')}"
+    bibtex = "\n".join(
+        [
+            f"@misc{{{key},",
+            f"  title        = {{{TITLE}}},",
+            f"  year         = {{{year}}},",
+            f"  version      = {{{facts.release}}},",
+            f"  date         = {{{facts.date}}},",
+            f"  howpublished = {{Data package {facts.name}, compiled with exitscrape}},",
+            f"  note         = {{Source: Exit Practices ({SITE_URL}), EU WayOut project. "
+            f"Crawled {facts.manifest['created_at'][:10]}, dataset version "
+            f"{facts.manifest['version']}}},",
+            "}",
+        ]
+    )
+    return text, bibtex
+
+
+def data_card(facts: CardFacts) -> str:
+    manifest = facts.manifest
+    programmes, pages = facts.tables["programmes"], facts.tables["pages"]
+    start_url = manifest.get("start_url") or "unknown"
+    live = urlsplit(start_url).hostname == SITE_HOST
+    stats = manifest.get("crawl_stats", {})
+    text_citation, bibtex = citation(facts)
+    kinds = pages.column("kind").to_pylist()
+    rows = programmes.to_pylist()
+    lines = [
+        f"# {TITLE}",
+        "",
+        f"Release **{facts.release}** ({facts.date}) · dataset version `{manifest['version']}` · "
+        f"schema {manifest.get('schema_version', '?')} · {programmes.num_rows} programmes",
+        "",
+        "## What this is",
+        "",
+        "A table of **exit programmes**: disengagement, deradicalisation and rehabilitation work "
+        "with people convicted of, or drawn to, violent extremism, run in prisons and in "
+        "probation. One row per programme: its name, country, target audience, organisation, "
+        "objectives, description, the sources its description cites, and the categories "
+        "(setting, ideology, region) under which the source lists it. A second table lists every "
+        "web page the crawl met and what became of it.",
+        "",
+        "**Source.** Everything here was collected from the *Exit Practices* website "
+        f"({SITE_URL}), a catalogue of exit programmes built by the EU-funded **WayOut** project. "
+        "The programme texts are theirs; this package only extracts and restructures them. It is "
+        "not an official publication of the WayOut project.",
+        "",
+        "## How it was collected",
+        "",
+        f"- Crawled by exitscrape "
+        f"{manifest.get('exitscrape_version', 'unknown')} (a Scrapy crawler), starting from "
+        f"`{start_url}`, on {manifest['created_at']} (crawl started "
+        f"{stats.get('start_time', 'unknown')}, finish reason "
+        f"`{stats.get('finish_reason', 'unknown')}`).",
+        "- The crawler reads the site's menu to learn its categories, follows the category "
+        "pages to the programme pages, and recognises a programme page by its labelled fields. "
+        "A programme published under several URLs is one row listing all of them.",
+        f"- Pages met: {len(kinds)} ({_counts(kinds)}).",
+        "- Text is normalised: Unicode NFC, whitespace collapsed, invisible characters removed, "
+        "missing values as nulls; `country_code` is derived with pycountry; `references` are "
+        "read from the description by pattern (see Limitations).",
+    ]
+    if not live:
+        lines.append(
+            f"- **Not the live site.** This crawl started at `{start_url}`, not at {SITE_URL}: "
+            "it was made from a copy (such as exitscrape's bundled offline snapshot, whose "
+            "category pages are synthetic). Do not use it as a record of the live site."
+        )
+    lines += [
+        "",
+        "## Files",
+        "",
+        "| file | rows | bytes | what |",
+        "|---|---|---|---|",
+    ]
+    for path, size in facts.files:
+        rows_in = facts.tables[path.rsplit("/", 1)[-1].split(".")[0]].num_rows
+        what = "Parquet (typed, lists as lists)" if path.endswith(".parquet") else "CSV copy"
+        lines.append(f"| `{path}` | {rows_in} | {size} | {what} |")
+    lines += [
+        "| `datapackage.json` | | | Frictionless Data Package descriptor: schemas, hashes |",
+        "| `CHANGELOG.md` | | | what changed since earlier releases |",
+        "| `SHA256SUMS` | | | checksums of every other file: `sha256sum -c SHA256SUMS` |",
+        "",
+        "CSV copies: UTF-8, comma-separated, a header row; an **empty cell is null**; list "
+        'columns hold **JSON arrays** (`["prison", "probation"]`, '
+        '`[{"author": "RAN", "year": 2016}]`); timestamps are ISO 8601 in UTC. '
+        "Check the package with `frictionless validate datapackage.json`.",
+        "",
+        "## Data dictionary",
+        "",
+        *_dictionary("programmes", programmes.schema),
+        *_dictionary("pages", pages.schema),
+        "## Coverage and known gaps",
+        "",
+        f"- {programmes.num_rows} programmes. Countries: "
+        f"{_counts([r['country'] for r in rows]) or 'none'}.",
+        f"- Settings: {_counts([s for r in rows for s in r['settings']]) or 'none'}; "
+        f"ideologies: {_counts([s for r in rows for s in r['ideologies']]) or 'none'}.",
+        "- The catalogue is not a census of exit programmes: it holds the programmes the WayOut "
+        "project chose to document, mostly European. Counts describe the catalogue, not the "
+        "world.",
+        "- Fields the source pages leave out are null (or empty lists), never guessed:",
+        *[f"  {line}" for line in _missing(programmes)],
+        *_gaps(pages),
+        "",
+        "## Limitations",
+        "",
+        "- Texts are the programmes' own descriptions as published on the site: claims about "
+        "aims and effects are not independently evaluated here.",
+        "- Categories (`settings`, `ideologies`, `regions`) come from which category pages list "
+        "a programme; a programme missing from a category page is missing that category.",
+        "- `programme_id` is derived from name and country: it changes if either is renamed.",
+        "- `references` are found by pattern (author–year in parentheses, e.g. "
+        '`(Butt & Tuck, 2014)`). Narrative citations ("Butt and Tuck (2014) found") and '
+        "footnotes are not captured, and an unusual parenthesis may be misread. They name "
+        "sources; they are not a bibliography.",
+        "- A snapshot in time: the site may have changed since the crawl date above.",
+        "",
+        "## Sensitivity",
+        "",
+        "The subject is violent extremism, terrorism offences and imprisonment. The data describes "
+        "programmes and the organisations running them, not individuals, and holds no personal "
+        "data about participants, though texts may name public figures (founders, former "
+        "extremists who speak publicly). Do not use it to profile or identify individuals, and "
+        "describe programmes, ideologies and participants with care: labels like `islamist` are "
+        "the source's categories of programmes, not statements about any person or faith.",
+        "",
+        "## Licence",
+        "",
+        "- **The data's terms are not known.** No licence statement for the Exit Practices site "
+        "was found; its texts remain the work of their authors (the WayOut project and the "
+        "organisations described). Before republishing the texts or this package, **check the "
+        "terms with the site's owners** (the WayOut project, via the site's Contact page), and "
+        "always attribute the source as in *How to cite*.",
+        "- The exitscrape code that built this package is MIT-licensed.",
+        "",
+        "## How to cite",
+        "",
+        "Cite the release you used (its version and date), and the source:",
+        "",
+        f"> {text_citation}",
+        "",
+        "```bibtex",
+        bibtex,
+        "```",
+        "",
+    ]
+    return "\n".join(lines)

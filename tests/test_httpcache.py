@@ -1,0 +1,68 @@
+"""The revalidating HTTP cache: policy and storage, without a crawl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse, Response
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+from exitscrape.httpcache import CacheStorage, RevalidatingPolicy, cache_dir
+
+VALIDATORS = {"ETag": '"abc"', "Last-Modified": "Mon, 02 Jan 2026 03:04:05 GMT"}
+
+
+def test_a_stored_page_is_always_revalidated() -> None:
+    policy = RevalidatingPolicy(Settings())
+    cached = HtmlResponse(
+        "http://x/a.html", body=b"<p>a</p>", headers={**VALIDATORS, "Cache-Control": "max-age=9999"}
+    )
+    request = Request("http://x/a.html")
+    assert policy.is_cached_response_fresh(cached, request) is False  # even "fresh" pages
+    assert request.headers[b"If-None-Match"] == b'"abc"'
+    assert request.headers[b"If-Modified-Since"] == VALIDATORS["Last-Modified"].encode()
+    assert policy.is_cached_response_valid(cached, Response(request.url, status=304), request)
+    for status in (200, 500, 503):  # a server error is this run's failure, not a stale copy
+        fresh = Response(request.url, status=status)
+        assert not policy.is_cached_response_valid(cached, fresh, request)
+
+
+def test_cache_dir_is_beside_the_data_or_configured(tmp_path: Path) -> None:
+    assert cache_dir(Settings({"EXITSCRAPE_DATA_DIR": str(tmp_path)})) == tmp_path / "cache"
+    configured = Settings({"EXITSCRAPE_DATA_DIR": "x", "EXITSCRAPE_CACHE_DIR": str(tmp_path)})
+    assert cache_dir(configured) == tmp_path
+
+
+@pytest.fixture
+def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[CacheStorage, Spider]:
+    monkeypatch.chdir(tmp_path)  # no scrapy.cfg here: the cache must still work
+    settings = {"EXITSCRAPE_DATA_DIR": "data", "HTTPCACHE_GZIP": True}
+    crawler = get_crawler(Spider, settings)
+    spider = Spider.from_crawler(crawler, name="s")
+    store = CacheStorage(crawler.settings)
+    store.open_spider(spider)
+    return store, spider
+
+
+def test_entries_are_replaced_whole(storage: tuple[CacheStorage, Spider], tmp_path: Path) -> None:
+    store, spider = storage
+    assert Path(store.cachedir) == tmp_path / "data" / "cache"
+    request = Request("http://x/a.html")
+    assert store.retrieve_response(spider, request) is None
+    store.store_response(
+        spider, request, HtmlResponse(request.url, body=b"one", headers=VALIDATORS)
+    )
+    entry = Path(store._get_request_path(spider, request))
+    # What a run killed while storing leaves behind: a half-written staging entry.
+    (entry.parent / f".staging-{entry.name}").mkdir()
+    (entry.parent / f".staging-{entry.name}" / "pickled_meta").write_bytes(b"torn")
+    assert store.retrieve_response(spider, request).body == b"one"
+
+    store.store_response(
+        spider, request, HtmlResponse(request.url, body=b"two", headers=VALIDATORS)
+    )
+    assert store.retrieve_response(spider, request).body == b"two"
+    assert sorted(p.name for p in entry.parent.iterdir()) == [entry.name]  # nothing left over
