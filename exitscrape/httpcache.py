@@ -102,7 +102,28 @@ class CacheStorage(FilesystemCacheStorage):
 
 class RevalidatingCacheMiddleware(HttpCacheMiddleware):
     """The cache middleware without "error recovery": a failed download fails this run instead
-    of silently replaying the copy from the previous run."""
+    of silently replaying the copy from the previous run; and an unchanged page is not written
+    back to the cache."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        """A ``304`` answers with the stored page as it is: Scrapy would store it again (six
+        files, gzip, an atomic swap), which made a rerun of an unchanged site slower than the
+        first crawl (BENCHMARKS.md). The validators a next run sends do not change on a 304."""
+        cached = request.meta.get("cached_response")
+        if (
+            response.status == 304
+            and cached is not None
+            and not request.meta.get("dont_cache", False)
+            and "_dont_cache" not in request.meta
+            and "cached" not in response.flags
+        ):
+            del request.meta["cached_response"]
+            self.stats.inc_value("httpcache/revalidate")
+            self._freshen_cached_response(cached, response)
+            return cached
+        return super().process_response(request, response)
 
     def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None
