@@ -13,12 +13,20 @@ import pyarrow as pa
 from exitscrape.dataset.assemble import (
     _BATCH_ROWS,
     CrawlRecords,
+    RowsDigest,
     assemble,
-    rows_digest,
     to_table,
 )
 from exitscrape.dataset.schema import PAGES
 from exitscrape.items import Category, MenuItem, PageItem, ProgrammeItem
+
+
+def rows_digest(rows: list[dict]) -> str:
+    digest = RowsDigest()
+    for row in rows:
+        digest.update(row)
+    return digest.hexdigest()
+
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SITE = "http://127.0.0.1:8000/"

@@ -155,14 +155,6 @@ class RowsDigest:
         return final.hexdigest()
 
 
-def rows_digest(rows: Iterable[dict[str, Any]]) -> str:
-    """The :class:`RowsDigest` of *rows*."""
-    digest = RowsDigest()
-    for row in rows:
-        digest.update(row)
-    return digest.hexdigest()
-
-
 def _ordered(values: set[str], order: tuple[str, ...]) -> list[str]:
     return [v for v in order if v in values] + sorted(values - set(order))
 
