@@ -224,9 +224,9 @@ def _choose(variants: list[ProgrammeStub]) -> ProgrammeStub:
 
 def programme_rows(
     records: CrawlRecords, site: _Site
-) -> tuple[Iterator[dict[str, Any]], int, list[str]]:
-    """The programme rows in ``programme_id`` order (a generator reading the spool), their
-    number, and the warnings about copies that differ."""
+) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    """The programme rows in ``programme_id`` order (a generator reading the spool), and the
+    warnings about copies that differ."""
     groups: dict[tuple[str, str], list[ProgrammeStub]] = defaultdict(list)
     for stub in records.stubs:
         if stub.url in site.programme_urls:
@@ -270,7 +270,7 @@ def programme_rows(
                 "crawled_at": max(v.fetched_at for v in variants),
             }
 
-    return rows(), len(plans), warnings
+    return rows(), warnings
 
 
 def page_rows(records: CrawlRecords, site: _Site) -> list[dict[str, Any]]:
@@ -331,7 +331,7 @@ def to_table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 def assemble(records: CrawlRecords) -> Tables:
     """The programmes and pages tables of one crawl, with the programmes' digest."""
     site = _Site(records)
-    rows, _, warnings = programme_rows(records, site)
+    rows, warnings = programme_rows(records, site)
     digest = RowsDigest()
 
     def digested(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
