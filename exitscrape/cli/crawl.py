@@ -9,7 +9,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from exitscrape.dataset.store import DATA_DIR_ENV, DEFAULT_DATA_DIR
+from exitscrape.cli.options import add_data_dir
 from exitscrape.snapshot.server import SiteServer
 
 SETTINGS_MODULE = "exitscrape.settings"
@@ -39,10 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--start-url", help="where to start (default: https://www.exit-practices.eu/)"
     )
-    parser.add_argument(
-        "--data-dir",
-        help=f"dataset directory (default: ${DATA_DIR_ENV}, else {DEFAULT_DATA_DIR})",
-    )
+    add_data_dir(parser)
     parser.add_argument(
         "-s",
         "--set",

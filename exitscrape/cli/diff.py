@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.diff import brief, diff_tables
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
@@ -18,10 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("old", metavar="OLD", help="the older version")
     parser.add_argument("new", metavar="NEW", help="the newer version (e.g. latest)")
-    parser.add_argument(
-        "--data-dir",
-        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
-    )
+    add_data_dir(parser)
     parser.add_argument("--json", action="store_true", help="print the diff as JSON")
     parser.set_defaults(func=run)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 from exitscrape.release import build_release
 from exitscrape.release.changelog import LEVELS
@@ -43,10 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="release folder to create (must be new or empty)",
     )
-    parser.add_argument(
-        "--data-dir",
-        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
-    )
+    add_data_dir(parser)
     parser.add_argument(
         "--force", action="store_true", help="replace --out if it exists and is not empty"
     )

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from exitscrape import runreport
+from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.store import resolve_data_dir
 
 COLUMNS = ("run", "started (UTC)", "secs", "outcome", "version", "pages", "304", "failed", "progs")
@@ -21,10 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Outcomes: published, unchanged, gate_failed (a quality gate stopped publishing), "
         "failed (nothing usable crawled), locked (another run was using the data dir).",
     )
-    parser.add_argument(
-        "--data-dir",
-        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
-    )
+    add_data_dir(parser)
     parser.add_argument(
         "-n", "--limit", type=int, default=20, help="how many runs to show (default: 20)"
     )

@@ -7,6 +7,7 @@ import json
 import textwrap
 from typing import Any
 
+from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 
 
@@ -30,10 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="programme_id or name (or its start, or a part of the name)",
     )
     parser.add_argument("--version", default="latest", help="dataset version (default: latest)")
-    parser.add_argument(
-        "--data-dir",
-        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
-    )
+    add_data_dir(parser)
     parser.add_argument("--json", action="store_true", help="print the programme as JSON")
     parser.set_defaults(func=run)
 

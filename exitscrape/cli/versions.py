@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.diff import diff_tables
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.release import read_registry
@@ -20,10 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(+added -removed ~changed programmes, +/- columns) and the release built from it. "
         "The latest version is marked with *.",
     )
-    parser.add_argument(
-        "--data-dir",
-        help="dataset directory (default: $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes)",
-    )
+    add_data_dir(parser)
     parser.add_argument("--json", action="store_true", help="print the list as JSON")
     parser.set_defaults(func=run)
 
