@@ -15,7 +15,12 @@ from exitscrape.snapshot.server import SiteServer
 SETTINGS_MODULE = "exitscrape.settings"
 # The bundled snapshot is served from this machine: no politeness needed, crawl at full speed.
 SNAPSHOT_PORT = 8765
-SNAPSHOT_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+SNAPSHOT_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 8,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+}
 _SHOWN_PROBLEMS = 10
 
 
@@ -52,7 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--snapshot",
         action="store_true",
-        help=f"serve the bundled snapshot on 127.0.0.1:{SNAPSHOT_PORT} and crawl it (delays off)",
+        help=f"serve the bundled snapshot on 127.0.0.1:{SNAPSHOT_PORT} and crawl it "
+        "(delays off, 8 requests at a time)",
     )
     parser.add_argument(
         "--force",
