@@ -236,9 +236,9 @@ def extraction_benchmark(repeats: int) -> dict[str, Any]:
     import lxml.html
     from parsel import Selector
 
-    from exitscrape.pages.links import content_links
-    from exitscrape.pages.menu import read_menu
-    from exitscrape.pages.programme import ProgrammePage
+    from exitscrape.extraction.links import content_links
+    from exitscrape.extraction.menu import read_menu
+    from exitscrape.extraction.programme import ProgrammePage
 
     url = "http://127.0.0.1/page.html"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from exitscrape.references import Reference
+from exitscrape.extraction.references import Reference
 
 
 @dataclass(slots=True)

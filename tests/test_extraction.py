@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from exitscrape.pages.programme import ProgrammePage
+from exitscrape.extraction.programme import ProgrammePage
 from exitscrape.snapshot.server import SNAPSHOT_DIR
 from tests.weebly import Programme, multicol, page_html, programme_html
 

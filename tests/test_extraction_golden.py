@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from exitscrape.pages.lines import flatten
-from exitscrape.pages.links import content_links
-from exitscrape.pages.programme import ProgrammePage
+from exitscrape.extraction.lines import flatten
+from exitscrape.extraction.links import content_links
+from exitscrape.extraction.programme import ProgrammePage
 from exitscrape.snapshot.server import SNAPSHOT_DIR
 from tests.weebly import Programme, programme_html
 

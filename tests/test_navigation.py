@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from parsel import Selector
 
+from exitscrape.extraction.menu import category_of, read_menu
 from exitscrape.items import Category
-from exitscrape.pages.menu import category_of, read_menu
 from tests.weebly import menu_html, page_html
 
 MENU = [

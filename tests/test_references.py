@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from exitscrape.dataset.store import DatasetStore
-from exitscrape.references import extract_references
+from exitscrape.extraction.references import extract_references
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,7 @@ def summary(stats: dict[str, Any]) -> str:
     reasons = ", ".join(f"{n} {reason}" for reason, n in failed_by_reason.items())
     revalidated = stats.get("httpcache/revalidate", 0)
     lines = [
-        f"pages: {stats.get('exitscrape/pages', 0)}"
+        f"pages: {stats.get('exitscrape/extraction', 0)}"
         + (
             f" ({revalidated} of {stats.get('downloader/response_count', 0)} responses "
             "were 304 Not Modified)"

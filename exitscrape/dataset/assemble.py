@@ -24,8 +24,8 @@ from typing import Any
 import pyarrow as pa
 
 from exitscrape.dataset.schema import PAGES, PROGRAMMES, VOLATILE_COLUMNS
+from exitscrape.extraction.menu import IDEOLOGIES, REGIONS, SETTINGS
 from exitscrape.items import Category, MenuItem, PageItem, ProgrammeItem
-from exitscrape.pages.menu import IDEOLOGIES, REGIONS, SETTINGS
 
 # Arrow's default allocator (mimalloc) keeps what it frees: a table built in one go from 10,000
 # programme rows took 2.5 times its own size at its peak. Built a slice of rows at a time with the

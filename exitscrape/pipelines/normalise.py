@@ -9,8 +9,8 @@ from typing import Any
 
 import pycountry
 
+from exitscrape.extraction.references import extract_references
 from exitscrape.items import ProgrammeItem
-from exitscrape.references import extract_references
 from exitscrape.text import clean_multiline, clean_text
 
 # Names pycountry does not resolve by exact lookup, mostly short or older English names.

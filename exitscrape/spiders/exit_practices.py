@@ -1,4 +1,4 @@
-"""The ``exit_practices`` spider: navigation only. Extraction lives in :mod:`exitscrape.pages`."""
+"""The ``exit_practices`` spider: navigation only; extraction is in :mod:`exitscrape.extraction`."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from exitscrape.extraction.links import content_links
+from exitscrape.extraction.menu import category_of, read_menu
+from exitscrape.extraction.programme import ProgrammePage
 from exitscrape.items import MenuItem, PageItem, ProgrammeItem
-from exitscrape.pages.links import content_links
-from exitscrape.pages.menu import category_of, read_menu
-from exitscrape.pages.programme import ProgrammePage
 
 DEFAULT_START_URL = "https://www.exit-practices.eu/"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from lxml import etree
 from parsel import Selector
 
+from exitscrape.extraction.links import base_url, resolve
 from exitscrape.items import Category
-from exitscrape.pages.links import base_url, resolve
 from exitscrape.text import clean_text
 
 SETTINGS = ("prison", "probation", "prison and probation")

@@ -12,8 +12,8 @@ from functools import cached_property
 
 from parsel import Selector
 
-from exitscrape.pages.lines import Line, flatten, render_blocks
-from exitscrape.pages.links import content_scope
+from exitscrape.extraction.lines import Line, flatten, render_blocks
+from exitscrape.extraction.links import content_scope
 from exitscrape.text import clean_text, label_key
 
 #: Label texts (compared case-folded, without a trailing colon) and the field each one names.
