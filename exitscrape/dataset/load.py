@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
+
+if TYPE_CHECKING:  # pandas is imported by pyarrow when a table is converted, not by every crawl
+    import pandas as pd
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
