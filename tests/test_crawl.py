@@ -36,6 +36,7 @@ def test_snapshot_crawl_matches_the_expected_dataset(snapshot_server, tmp_path) 
     result = crawl(snapshot_server.url, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "published version" in result.stdout
+    assert "pages: 36, programmes: 7, failed pages: 0" in result.stdout
     frame = exitscrape.load(data_dir=tmp_path)
     assert sorted(frame["name"]) == [e["name"] for e in EXPECTED]
     rows = {row["name"]: row for row in stable(frame)}
@@ -311,6 +312,7 @@ def test_unreachable_start_page_is_named(tmp_path) -> None:
     result = crawl(url, tmp_path / "data")
     assert result.returncode == 1
     assert f"the start page {url} failed" in result.stderr
+    assert "Traceback" not in result.stderr  # the log says what failed, not where in Scrapy
     assert not (tmp_path / "data" / "LATEST").exists()
 
 

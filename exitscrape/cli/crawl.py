@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from typing import Any
@@ -97,9 +98,23 @@ def _log_level(args: argparse.Namespace) -> str:
     return "WARNING" if sys.stderr.isatty() else "ERROR"
 
 
+def _without_traceback(record: logging.LogRecord) -> bool:
+    record.exc_info = None
+    record.exc_text = None
+    return True
+
+
+def _hide_tracebacks() -> None:
+    """Log messages, not tracebacks: Scrapy attaches one to errors such as a DNS failure of
+    robots.txt, and the crawl's summary already says what failed (``-v`` shows them)."""
+    for handler in logging.root.handlers:
+        handler.addFilter(_without_traceback)
+
+
 def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str, Any]:
     """Run the spider in this process; return its final stats."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
@@ -108,6 +123,9 @@ def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str
         settings.set(name, value, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("exit_practices")
+    if settings.get("LOG_LEVEL") not in ("DEBUG", "INFO"):
+        # Scrapy installs its log handler when the crawl starts: filter it from then on.
+        crawler.signals.connect(_hide_tracebacks, signal=signals.engine_started)
     process.crawl(crawler, start_url=start_url)
     process.start()
     assert crawler.stats is not None
@@ -138,7 +156,7 @@ def summary(stats: dict[str, Any]) -> str:
     reasons = ", ".join(f"{n} {reason}" for reason, n in failed_by_reason.items())
     revalidated = stats.get("httpcache/revalidate", 0)
     lines = [
-        f"pages: {stats.get('exitscrape/extraction', 0)}"
+        f"pages: {stats.get('exitscrape/pages', 0)}"
         + (
             f" ({revalidated} of {stats.get('downloader/response_count', 0)} responses "
             "were 304 Not Modified)"

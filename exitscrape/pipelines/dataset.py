@@ -236,7 +236,7 @@ class DatasetPipeline:
                 "revalidated": values.get("httpcache/revalidate", 0),
                 "downloaded": values.get("downloader/response_count", 0)
                 - values.get("httpcache/revalidate", 0),
-                "met": values.get("exitscrape/extraction", 0),
+                "met": values.get("exitscrape/pages", 0),
                 "failed": values.get("exitscrape/failed_pages", 0),
                 "failed_by_reason": values.get("exitscrape/failed_by_reason", {}),
             },
