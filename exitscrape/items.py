@@ -38,6 +38,7 @@ class PageItem:
     body_sha256: str | None = None
     referer: str | None = None
     error: str | None = None
+    skipped: bool = False  # not fetched on purpose (robots.txt, a redirect off the site)
     is_programme: bool = False
     links: list[str] = field(default_factory=list)
 

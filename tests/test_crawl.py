@@ -262,7 +262,9 @@ def test_faults_are_recorded_and_survived(fault_site, tmp_path) -> None:
     assert "no programme fields" in by_path["/nofields.html"]["error"]
     assert ("GET", "/flaky.html", 500) in server.requests
     assert ("GET", "/private/secret.html", 200) not in server.requests
-    assert by_path["/away.html"]["kind"] == "failed"  # a redirect off the site is not followed
+    assert by_path["/away.html"]["kind"] == "other"  # a redirect off the site is not followed
+    assert "off the site: not followed" in by_path["/away.html"]["error"]
+    assert by_path["/private/secret.html"]["kind"] == "other"  # skipped, not failed
     assert offsite.requests == []  # the off-site host never got a request
     assert not any("127.0.0.2" in url for url in pages.index)
 

@@ -284,8 +284,10 @@ def page_rows(records: CrawlRecords, site: _Site) -> list[dict[str, Any]]:
     for page in records.pages:
         final = page.final_url
         error = page.error
-        if error:
+        if error and not page.skipped:
             kind = "failed"
+        elif page.skipped:
+            kind = "other"
         elif final in site.programme_urls:
             kind = "programme"
         elif final in site.categories:

@@ -114,10 +114,16 @@ PAGES = pa.schema(
         _field(
             "kind",
             pa.string(),
-            "`programme`, `listing` (a category page), `other` or `failed`.",
+            "`programme`, `listing` (a category page), `failed` (404, 5xx after retries, "
+            "timeout, too large, unreadable) or `other` (anything else, including links not "
+            "fetched on purpose: forbidden by robots.txt, redirected off the site).",
             nullable=False,
         ),
-        _field("error", pa.string(), "Why the page failed or is suspect; null when fine."),
+        _field(
+            "error",
+            pa.string(),
+            "Why the page failed, was not fetched or is suspect; null when fine.",
+        ),
         _field("fetched_at", _TIMESTAMP, "When the response (or the failure) came (UTC)."),
         _field("body_sha256", pa.string(), "SHA-256 of the response body."),
         _field("content_type", pa.string(), "Media type of the response."),

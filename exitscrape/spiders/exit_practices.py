@@ -80,15 +80,17 @@ def _charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii").lower() if match else None
 
 
-def _describe(failure: Failure) -> tuple[int | None, str]:
+def _describe(failure: Failure) -> tuple[int | None, str, bool]:
+    """HTTP status, error message, and whether the request was not sent on purpose (robots.txt
+    forbids it, it redirects off the site): a skip, not a failure of the site."""
     error = failure.value
-    if isinstance(error, HttpError):
-        response = error.response
-        return response.status, f"HTTP {response.status}"
+    if isinstance(error, HttpError):  # a subclass of IgnoreRequest, but a real failure
+        return error.response.status, f"HTTP {error.response.status}", False
     message = str(error).strip() or type(error).__name__
     if isinstance(error, IgnoreRequest):
-        return None, "disallowed by robots.txt" if "robots.txt" in message.lower() else message
-    return None, f"{type(error).__name__}: {message}"
+        robots = "robots.txt" in message.lower()
+        return None, "disallowed by robots.txt" if robots else message, True
+    return None, f"{type(error).__name__}: {message}", False
 
 
 class ExitPracticesSpider(scrapy.Spider):
@@ -243,12 +245,13 @@ class ExitPracticesSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> Iterator[PageItem | scrapy.Request]:
         """A request that ended in an error (after retries): recorded with the reason."""
         request = failure.request  # type: ignore[attr-defined]
-        status, error = _describe(failure)
+        status, error, skipped = _describe(failure)
         if request.method == "HEAD" and status in (405, 501):  # a server that refuses HEAD
             yield request.replace(method="GET", callback=self.parse_other)
             return
         redirects = request.meta.get("redirect_urls")
-        self.logger.warning("Failed %s: %s", request.url, error)
+        if not skipped:
+            self.logger.warning("Failed %s: %s", request.url, error)
         yield PageItem(
             url=redirects[0] if redirects else request.url,
             final_url=request.url if redirects else None,
@@ -256,4 +259,5 @@ class ExitPracticesSpider(scrapy.Spider):
             fetched_at=_now(),
             referer=request.meta.get("referer_url"),
             error=error,
+            skipped=skipped,
         )
