@@ -94,3 +94,27 @@ def test_start_url_redirect_within_the_site_sets_the_origin() -> None:
     assert "https://www.exit-practices.eu/a.html" in followed
     assert "https://www.exit-practices.eu/d.html" in followed  # from the menu
     assert not [url for url in followed if url.startswith("http://")]
+
+
+def test_menu_of_a_page_that_fails_to_parse_is_read_again(monkeypatch) -> None:
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from exitscrape.items import MenuItem, PageItem
+    from exitscrape.spiders import exit_practices
+
+    spider = exit_practices.ExitPracticesSpider(start_url="http://127.0.0.1/")
+    html = page_html("Home", "<p>x</p>", menu_html(MENU)).encode()
+
+    class Broken:
+        def __init__(self, selector) -> None:
+            raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(exit_practices, "ProgrammePage", Broken)
+    start = HtmlResponse("http://127.0.0.1/", body=html, request=Request("http://127.0.0.1/"))
+    out = list(spider.parse(start))
+    assert [type(o) for o in out] == [PageItem] and out[0].error.startswith("cannot parse")
+    monkeypatch.undo()
+    other = Request("http://127.0.0.1/a.html")
+    out = list(spider.parse(HtmlResponse(other.url, body=html, request=other)))
+    assert any(isinstance(o, MenuItem) for o in out)  # the categories are not lost

@@ -150,9 +150,14 @@ class DatasetPipeline:
         settings = self.crawler.settings
         tables = assemble(self.records)
         kinds = tables.pages.column("kind").to_pylist()
-        failures = [
-            f"{row['url']}: {row['error']}" for row in tables.pages.to_pylist() if row["error"]
-        ]
+        errors = dict(
+            zip(
+                tables.pages.column("url").to_pylist(),
+                tables.pages.column("error").to_pylist(),
+                strict=True,
+            )
+        )
+        failures = [f"{url}: {error}" for url, error in errors.items() if error]
         self._outcome(
             "pending",
             pages=len(kinds),
@@ -169,7 +174,6 @@ class DatasetPipeline:
         failed = [gate for gate in gates if not gate.passed]
         if tables.programmes.num_rows == 0:
             start = getattr(spider, "start_url", None)
-            errors = {row["url"]: row["error"] for row in tables.pages.to_pylist()}
             message = "no programme page was crawled successfully"
             if errors.get(start) or not kinds:
                 message += f" (the start page {start} failed: {errors.get(start, 'no response')})"

@@ -168,27 +168,26 @@ class ExitPracticesSpider(scrapy.Spider):
             # The start URL redirected within the site (http to https, say): follow its lead.
             parts = urlsplit(response.url)
             self._origin = f"{parts.scheme}://{parts.netloc}"
+        digest = hashlib.sha256(response.body).hexdigest()
         if b"\x00" in response.body:  # no HTML page holds NUL bytes: binary served as HTML
             self.logger.warning("Failed %s: binary content served as HTML", response.url)
-            yield self._page(
-                response,
-                body_sha256=hashlib.sha256(response.body).hexdigest(),
-                error="binary content served as HTML",
-            )
+            yield self._page(response, body_sha256=digest, error="binary content served as HTML")
             return
+        menu_read = self._menu_read
         try:
-            results = list(self._parse_html(response))
+            results = list(self._parse_html(response, digest))
         except Exception as error:  # a hostile page (nested 10,000 deep, say) fails alone
+            self._menu_read = menu_read  # its menu, if read, was lost with it: read the next
             self.logger.warning("Failed %s: cannot parse it: %r", response.url, error)
             yield self._page(
                 response,
-                body_sha256=hashlib.sha256(response.body).hexdigest(),
+                body_sha256=digest,
                 error=f"cannot parse the page: {type(error).__name__}: {error}",
             )
             return
         yield from results
 
-    def _parse_html(self, response: TextResponse) -> Iterator[Any]:
+    def _parse_html(self, response: TextResponse, digest: str) -> Iterator[Any]:
         if not self._menu_read:
             yield from self._read_menu(response)
         page = ProgrammePage(response.selector)
@@ -205,12 +204,7 @@ class ExitPracticesSpider(scrapy.Spider):
                 objectives=page.objectives,
                 description=page.description,
             )
-        yield self._page(
-            response,
-            body_sha256=hashlib.sha256(response.body).hexdigest(),
-            is_programme=page.is_programme,
-            links=links,
-        )
+        yield self._page(response, body_sha256=digest, is_programme=page.is_programme, links=links)
         yield from self._follow(links, response.url)
 
     def _read_menu(self, response: TextResponse) -> Iterator[Any]:
