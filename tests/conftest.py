@@ -6,10 +6,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
+from exitscrape.dataset.schema import PAGES, PROGRAMMES
 from exitscrape.snapshot.server import SNAPSHOT_DIR, SiteHandler, SiteServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,3 +124,30 @@ def snapshot_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = crawl(server.url, data_dir)
     assert result.returncode == 0, result.stderr
     return data_dir
+
+
+def one_programme_tables(**fields: object) -> dict[str, pa.Table]:
+    """Tables of a version holding one programme with every optional field empty (*fields*
+    override), for tests that publish by hand."""
+    row = {
+        "programme_id": "p-x",
+        "name": "P",
+        "country": None,
+        "country_code": None,
+        "target_audience": None,
+        "organisation": None,
+        "objectives": [],
+        "description": None,
+        "references": [],
+        "settings": [],
+        "ideologies": [],
+        "regions": [],
+        "source_urls": ["http://127.0.0.1/p.html"],
+        "content_sha256": "0" * 64,
+        "crawled_at": datetime(2026, 1, 1, tzinfo=UTC),
+        **fields,
+    }
+    return {
+        "programmes": pa.Table.from_pylist([row], schema=PROGRAMMES),
+        "pages": pa.Table.from_pylist([], schema=PAGES),
+    }

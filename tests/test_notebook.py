@@ -8,16 +8,14 @@ refreshed.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import nbclient
 import nbformat
-import pyarrow as pa
 import pytest
 
-from exitscrape.dataset.schema import PAGES, PROGRAMMES
 from exitscrape.dataset.store import DatasetStore
+from tests.conftest import one_programme_tables
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "explore.ipynb"
 
@@ -65,27 +63,7 @@ def test_notebook_runs_on_two_versions_and_draws(snapshot_versions, tmp_path, mo
 
 def test_notebook_handles_a_single_sparse_version(tmp_path, monkeypatch):
     """One version, one programme with every optional field empty: no chart or table fails."""
-    row = {
-        "programme_id": "p-x",
-        "name": "P",
-        "country": None,
-        "country_code": None,
-        "target_audience": None,
-        "organisation": None,
-        "objectives": [],
-        "description": None,
-        "references": [],
-        "settings": [],
-        "ideologies": [],
-        "regions": [],
-        "source_urls": ["http://127.0.0.1/p.html"],
-        "content_sha256": "0" * 64,
-        "crawled_at": datetime(2026, 1, 1, tzinfo=UTC),
-    }
-    tables = {
-        "programmes": pa.Table.from_pylist([row], schema=PROGRAMMES),
-        "pages": pa.Table.from_pylist([], schema=PAGES),
-    }
+    tables = one_programme_tables()
     DatasetStore(tmp_path / "data").publish(tables, "digest", {})
     notebook = run_notebook(tmp_path / "data", tmp_path, monkeypatch)
     text = text_of(notebook)

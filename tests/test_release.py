@@ -20,7 +20,7 @@ from exitscrape.dataset.diff import Diff
 from exitscrape.dataset.schema import PAGES, PROGRAMMES
 from exitscrape.dataset.store import DatasetStore
 from exitscrape.release.semver import bump, change_level
-from tests.conftest import run_cli
+from tests.conftest import one_programme_tables, run_cli
 
 RIVE = "research-and-intervention-on-violent-extremism-rive-fr"
 HII = "healthy-identity-intervention-hii-gb"
@@ -261,27 +261,7 @@ def test_refusals_leave_everything_as_it_was(data_dir, tmp_path):
 def test_schema_change_makes_a_major_release(tmp_path):
     """A version written under another schema version, then one under this one: 2.0.0."""
     store = DatasetStore(tmp_path / "data")
-    row = {
-        "programme_id": "p-no",
-        "name": "P",
-        "country": "Norway",
-        "country_code": "NO",
-        "target_audience": None,
-        "organisation": None,
-        "objectives": [],
-        "description": None,
-        "references": [],
-        "settings": [],
-        "ideologies": [],
-        "regions": [],
-        "source_urls": ["http://127.0.0.1/p.html"],
-        "content_sha256": "0" * 64,
-        "crawled_at": pa.scalar(0, pa.timestamp("us", tz="UTC")).as_py(),
-    }
-    tables = {
-        "programmes": pa.Table.from_pylist([row], schema=PROGRAMMES),
-        "pages": pa.Table.from_pylist([], schema=PAGES),
-    }
+    tables = one_programme_tables(programme_id="p-no", country="Norway", country_code="NO")
     store.publish(tables, "digest-1", {"schema_version": "1.0.0"})
     assert release(store.root, tmp_path / "r1").returncode == 0
     store.publish(tables, "digest-2", {})
