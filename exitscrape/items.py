@@ -41,6 +41,9 @@ class PageItem:
     skipped: bool = False  # not fetched on purpose (robots.txt, a redirect off the site)
     is_programme: bool = False
     links: list[str] = field(default_factory=list)
+    # The response's validators, kept for the next run's quick check (exitscrape/recheck.py).
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(slots=True)

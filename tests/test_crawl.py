@@ -336,3 +336,27 @@ def test_snapshot_demo_twice_publishes_once(tmp_path) -> None:
     assert second.returncode == 0, second.stderr
     assert "unchanged" in second.stdout
     assert len(DatasetStore(tmp_path).versions()) == 1
+
+
+def test_quick_check_reproduces_every_kind_of_answer(fault_site, tmp_path) -> None:
+    """404, robots.txt, redirects on and off the site, HEAD refused, a page without fields, a
+    500 then 200: a rerun of the unchanged site gets the same answers and crawls nothing."""
+    server, offsite = fault_site
+    data = tmp_path / "data"
+    assert crawl(server.url, data).returncode == 0
+    server.requests.clear()
+    rerun = crawl(server.url, data)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "nothing parsed, nothing published" in rerun.stdout
+    assert "missing.html: HTTP 404" in rerun.stdout  # the last crawl's problems, still named
+    assert ("GET", "/private/secret.html", 200) not in server.requests
+    assert offsite.requests == []
+
+    server.statuses["/missing.html"] = []
+    (Path(server.root) / "missing.html").write_text("<p>found</p>")  # the dead link now works
+    recovered = crawl(server.url, data)
+    assert recovered.returncode == 0, recovered.stderr
+    assert "missing.html now HTTP 200, was HTTP 404; crawled the site" in recovered.stdout
+    assert "already holds this data" in recovered.stdout  # no programme there: same data
+    # The plan now holds this crawl's answers, not the published version's: quick again.
+    assert "nothing parsed" in crawl(server.url, data).stdout

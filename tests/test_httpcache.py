@@ -49,20 +49,39 @@ def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[CacheStora
 
 def test_entries_are_replaced_whole(storage: tuple[CacheStorage, Spider], tmp_path: Path) -> None:
     store, spider = storage
-    assert Path(store.cachedir) == tmp_path / "data" / "cache"
+    assert store.cachedir == tmp_path / "data" / "cache"
     request = Request("http://x/a.html")
     assert store.retrieve_response(spider, request) is None
     store.store_response(
         spider, request, HtmlResponse(request.url, body=b"one", headers=VALIDATORS)
     )
-    entry = Path(store._get_request_path(spider, request))
-    # What a run killed while storing leaves behind: a half-written staging entry.
-    (entry.parent / f".staging-{entry.name}").mkdir()
-    (entry.parent / f".staging-{entry.name}" / "pickled_meta").write_bytes(b"torn")
-    assert store.retrieve_response(spider, request).body == b"one"
+    entry = store.path(spider, request)
+    # What a run killed while storing leaves behind: a half-written staging file.
+    (entry.parent / f".staging-{entry.name}").write_bytes(b"torn")
+    cached = store.retrieve_response(spider, request)
+    assert isinstance(cached, HtmlResponse)
+    assert (cached.body, cached.headers[b"ETag"], cached.status) == (b"one", b'"abc"', 200)
 
     store.store_response(
         spider, request, HtmlResponse(request.url, body=b"two", headers=VALIDATORS)
     )
     assert store.retrieve_response(spider, request).body == b"two"
-    assert sorted(p.name for p in entry.parent.iterdir()) == [entry.name]  # nothing left over
+    assert sorted(p.name for p in entry.parent.iterdir()) == sorted(
+        [entry.name, f".staging-{entry.name}"]  # only the entry and the torn file planted above
+    )
+
+
+def test_an_unreadable_entry_is_a_miss(storage: tuple[CacheStorage, Spider]) -> None:
+    store, spider = storage
+    request = Request("http://x/b.html")
+    store.store_response(spider, request, HtmlResponse(request.url, body=b"b"))
+    store.path(spider, request).write_bytes(b"not gzip at all")  # torn by a power cut, say
+    assert store.retrieve_response(spider, request) is None
+
+
+def test_one_file_per_page(storage: tuple[CacheStorage, Spider]) -> None:
+    store, spider = storage
+    for n in range(3):
+        request = Request(f"http://x/{n}.html")
+        store.store_response(spider, request, HtmlResponse(request.url, body=b"x"))
+    assert len([p for p in store.cachedir.rglob("*") if p.is_file()]) == 3

@@ -20,7 +20,6 @@ SNAPSHOT_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS": 8,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
 }
 _SHOWN_PROBLEMS = 10
 
@@ -31,7 +30,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="crawl the site and publish a dataset version",
         description="Crawl the Exit Practices site from its start page and publish the "
         "programmes as a new dataset version (nothing new when the data is unchanged). "
-        "Polite by default on the live site: one request at a time, a 1 s delay, AutoThrottle.",
+        "Polite by default on the live site: one request at a time, a 1 s delay, AutoThrottle. "
+        "A rerun first asks again for the pages of the latest version (a quick check: "
+        "304 Not Modified or the same body); it crawls and parses the site only when a page "
+        "answers differently.",
         epilog="examples:\n"
         "  exitscrape crawl --snapshot                      # the bundled offline replica\n"
         "  exitscrape crawl                                 # the live site\n"
@@ -65,6 +67,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--force",
         action="store_true",
         help="publish even if a quality gate fails (recorded in the manifest and run report)",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="crawl the whole site even when a quick check would find it unchanged "
+        "(after changing exitscrape's code, say; a new exitscrape version does it by itself)",
     )
     parser.add_argument(
         "-v",
@@ -155,6 +163,7 @@ def summary(stats: dict[str, Any]) -> str:
     failed_by_reason = stats.get("exitscrape/failed_by_reason") or {}
     reasons = ", ".join(f"{n} {reason}" for reason, n in failed_by_reason.items())
     revalidated = stats.get("httpcache/revalidate", 0)
+    quick_check = stats.get("exitscrape/quick_check") or {}
     lines = [
         f"pages: {stats.get('exitscrape/pages', 0)}"
         + (
@@ -178,8 +187,15 @@ def summary(stats: dict[str, Any]) -> str:
             lines.append(f"quality gate {gate['gate']} FAILED: {gate['message']}")
     if stats.get("exitscrape/forced"):
         lines.append("--force: published despite the failed gates above")
+    if quick_check.get("changed"):
+        lines.append(f"quick check: {quick_check['changed']}; crawled the site")
     if outcome == "published":
         lines.append(f"published version {stats['exitscrape/version']}")
+    elif outcome == "unchanged" and quick_check and not quick_check.get("changed"):
+        lines.append(
+            f"unchanged: every page answered as it did for the latest version "
+            f"({stats.get('exitscrape/version')}); nothing parsed, nothing published"
+        )
     elif outcome == "unchanged":
         lines.append(
             f"unchanged: the latest version ({stats.get('exitscrape/version')}) "
@@ -194,6 +210,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["EXITSCRAPE_PROGRESS"] = "off"
     if args.force:
         overrides["EXITSCRAPE_FORCE"] = True
+    if args.full:
+        overrides["EXITSCRAPE_QUICK_CHECK"] = False
     if args.snapshot:
         overrides.update(SNAPSHOT_SETTINGS)
     overrides.update(_parse_overrides(args.settings))

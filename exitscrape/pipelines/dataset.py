@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
 import exitscrape
-from exitscrape import runreport
+from exitscrape import recheck, runreport
 from exitscrape.dataset.assemble import CrawlRecords, Tables, assemble
 from exitscrape.dataset.quality import Thresholds, check
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
@@ -148,6 +148,21 @@ class DatasetPipeline:
         stats = self.crawler.stats
         assert stats is not None
         settings = self.crawler.settings
+        quick_check: recheck.QuickCheck | None = getattr(spider, "quick_check", None)
+        if quick_check is not None:
+            stats.set_value("exitscrape/quick_check", quick_check.as_stats())
+            if quick_check.unchanged and reason == "finished":
+                self._outcome(
+                    "unchanged",
+                    f"quick check: all {len(quick_check.pages)} pages answered as they did in "
+                    f"the last full crawl (version {quick_check.version})",
+                    version=quick_check.version,
+                    pages=len(quick_check.pages),
+                    programmes=quick_check.programmes,
+                    failed_pages=quick_check.failed_pages,
+                    problems=quick_check.problems,
+                )
+                return
         tables = assemble(self.records)
         kinds = tables.pages.column("kind").to_pylist()
         errors = dict(
@@ -209,6 +224,15 @@ class DatasetPipeline:
             self._outcome("unchanged", version=self.store.latest())
         else:
             self._outcome("published", version=version)
+        if reason == "finished":
+            recheck.write_plan(
+                settings,
+                version=str(self.store.latest()),
+                start_url=getattr(spider, "start_url", ""),
+                rows=tables.pages.to_pylist(),
+                page_items=self.records.pages,
+                programmes=tables.programmes.num_rows,
+            )
         logger.info("Dataset %s: %s", stats.get_value("exitscrape/outcome"), self.store.root)
 
     def _report(self, spider: Spider, reason: str) -> None:
@@ -246,6 +270,7 @@ class DatasetPipeline:
             },
             "programmes": values.get("exitscrape/programmes", 0),
             "gates": values.get("exitscrape/gates", []),
+            "quick_check": values.get("exitscrape/quick_check"),
             "settings": changed,
             "overridden_settings": overridden,
             "crawl_stats": {k: values[k] for k in MANIFEST_STATS if k in values},

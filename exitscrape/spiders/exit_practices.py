@@ -12,7 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -20,7 +22,9 @@ from twisted.python.failure import Failure
 from exitscrape.extraction.links import content_links
 from exitscrape.extraction.menu import category_of, read_menu
 from exitscrape.extraction.programme import ProgrammePage
+from exitscrape.httpcache import CONFIRMED
 from exitscrape.items import MenuItem, PageItem, ProgrammeItem
+from exitscrape.recheck import Answer, QuickCheck
 
 DEFAULT_START_URL = "https://www.exit-practices.eu/"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -97,6 +101,10 @@ class ExitPracticesSpider(scrapy.Spider):
     """Crawl the Exit Practices site from its start page: menu, category pages, programme pages.
 
     Arguments: ``-a start_url=URL`` (default: the live site).
+
+    When the latest version allows it, a run starts with a quick check (:mod:`exitscrape.recheck`):
+    the pages that version met are asked for again and only compared; the site is crawled only
+    when one of them answers differently.
     """
 
     name = "exit_practices"
@@ -112,14 +120,38 @@ class ExitPracticesSpider(scrapy.Spider):
         # OffsiteMiddleware also drops redirects that leave the site.
         self.allowed_domains = [self.site[0]]
         self._menu_read = False
+        self.quick_check: QuickCheck | None = None
+        self._crawling = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ExitPracticesSpider:
+        spider: ExitPracticesSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.quick_check = QuickCheck.load(self.settings, self.start_url)
+        if self.quick_check is None:
+            yield self._start_request()
+            return
+        self.logger.info(
+            "Quick check: asking again for the %d pages of the last full crawl (version %s)",
+            len(self.quick_check.pages),
+            self.quick_check.version,
+        )
+        for url in self.quick_check.pages:
+            yield self._recheck_request(url)
+
+    def _start_request(self) -> scrapy.Request:
+        self._crawling = True
         request = self._request(self.start_url, referer=None)
         request.meta["start"] = True
-        yield request
+        return request
 
     def _request(self, url: str, referer: str | None) -> scrapy.Request:
-        meta = {"referer_url": referer}
+        meta: dict[str, Any] = {"referer_url": referer}
+        if self.quick_check is not None and self.quick_check.confirmed.get(url):
+            meta[CONFIRMED] = self.quick_check.confirmed[url]
         if _looks_like_page(url):
             return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta)
         return scrapy.Request(
@@ -147,6 +179,7 @@ class ExitPracticesSpider(scrapy.Spider):
     def _page(self, response: Response, **fields: Any) -> PageItem:
         redirects = response.request.meta.get("redirect_urls") if response.request else None
         content_type = response.headers.get(b"Content-Type")
+        etag, last_modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
         return PageItem(
             url=redirects[0] if redirects else response.url,
             final_url=response.url,
@@ -156,6 +189,8 @@ class ExitPracticesSpider(scrapy.Spider):
             if content_type
             else None,
             referer=response.meta.get("referer_url"),
+            etag=etag.decode("latin-1") if etag else None,
+            last_modified=last_modified.decode("latin-1") if last_modified else None,
             **fields,
         )
 
@@ -235,6 +270,70 @@ class ExitPracticesSpider(scrapy.Spider):
     def _is_html(response: TextResponse) -> bool:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         return not content_type or any(t in content_type for t in _HTML_TYPES)
+
+    def _recheck_request(self, url: str, method: str | None = None) -> scrapy.Request:
+        assert self.quick_check is not None
+        planned = self.quick_check.pages[url]
+        headers = {}
+        if planned.etag:
+            headers["If-None-Match"] = planned.etag
+        if planned.last_modified:
+            headers["If-Modified-Since"] = planned.last_modified
+        return scrapy.Request(
+            url,
+            method=method or ("GET" if _looks_like_page(url) else "HEAD"),
+            headers=headers,
+            callback=self.rechecked,
+            errback=self.recheck_failed,
+            # Past the cache, which would answer a 304 with its copy: the plan has the answer.
+            meta={"recheck_url": url, "dont_cache": True, "handle_httpstatus_list": [304]},
+            dont_filter=True,  # the crawl, if one follows, must still be able to ask for it
+        )
+
+    def rechecked(self, response: Response) -> Iterator[scrapy.Request]:
+        """A quick-check answer: compared with the last full crawl's, never parsed."""
+        assert self.quick_check is not None
+        url = response.meta["recheck_url"]
+        if response.status == 304:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("httpcache/revalidate")  # as the cache counts a 304
+            answer = self.quick_check.not_modified_answer(url, response.url)
+        else:
+            html = isinstance(response, TextResponse) and self._is_html(response)
+            digest = hashlib.sha256(response.body).hexdigest() if html or response.body else None
+            answer = Answer(response.url, response.status, digest)
+        yield from self._compare(url, answer)
+
+    def recheck_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        request = failure.request  # type: ignore[attr-defined]
+        status, error, _ = _describe(failure)
+        if request.method == "HEAD" and status in (405, 501):  # as failed() does
+            yield self._recheck_request(request.meta["recheck_url"], method="GET")
+            return
+        final_url = request.url if request.meta.get("redirect_urls") else None
+        yield from self._compare(
+            request.meta["recheck_url"], Answer(final_url, status, None, error)
+        )
+
+    def _compare(self, url: str, answer: Answer) -> Iterator[scrapy.Request]:
+        assert self.quick_check is not None
+        if self.quick_check.observe(url, answer) and not self._crawling:
+            self.logger.info("Quick check: %s; crawling the site", self.quick_check.changed)
+            yield self._start_request()
+
+    def idle(self) -> None:
+        """Crawl when the quick check ended without a verdict (an answer went missing)."""
+        check = self.quick_check
+        if check is None or self._crawling or check.unchanged:
+            return
+        self.logger.info(
+            "Quick check: %d of %d pages answered; crawling the site",
+            len(check.confirmed),
+            len(check.pages),
+        )
+        assert self.crawler.engine is not None
+        self.crawler.engine.crawl(self._start_request())
+        raise DontCloseSpider
 
     def failed(self, failure: Failure) -> Iterator[PageItem | scrapy.Request]:
         """A request that ended in an error (after retries): recorded with the reason."""
