@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from exitscrape import __version__
 from exitscrape.cli import crawl, diff, release, runs, schema, show, versions
@@ -58,5 +61,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The ``exitscrape`` command: :func:`main`, then exit without Python's teardown.
+
+    When main() returns, everything is written, fsynced where it matters, and closed; the
+    teardown would only free Scrapy's, Twisted's and pyarrow's objects one by one, 0.15-0.25 s of
+    every run (a fifth of a quick-check rerun, BENCHMARKS.md). mypy ends the same way.
+    """
+    code = main()
+    logging.shutdown()  # flush and close log handlers (Scrapy's LOG_FILE, say)
+    for stream in (sys.stdout, sys.stderr):
+        # A reader that went away (`exitscrape show X | head`), a closed stream: nothing to do.
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
