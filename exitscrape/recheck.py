@@ -36,6 +36,8 @@ from exitscrape.items import PageItem
 logger = logging.getLogger(__name__)
 
 PLAN_FILE = "quick-check.json"
+#: The ``pages`` table columns a plan is made of.
+PLAN_COLUMNS = ("url", "final_url", "status", "kind", "body_sha256", "content_type", "error")
 _FORMAT = 1
 
 

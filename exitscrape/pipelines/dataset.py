@@ -229,7 +229,7 @@ class DatasetPipeline:
                 settings,
                 version=str(self.store.latest()),
                 start_url=getattr(spider, "start_url", ""),
-                rows=tables.pages.to_pylist(),
+                rows=tables.pages.select(list(recheck.PLAN_COLUMNS)).to_pylist(),
                 page_items=self.records.pages,
                 programmes=tables.programmes.num_rows,
             )
