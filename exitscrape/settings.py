@@ -46,7 +46,10 @@ REMOTE_CONTROL_ENABLED = False
 # Record redirects that leave the site as failures (Scrapy drops them silently). It must see
 # responses before RedirectMiddleware (600) does, so it sits nearer the downloader.
 # The HTTP cache middleware is ours (see HTTPCACHE_* below): it never replays a stale page.
+# Quick-check requests still queued when the crawl begins are dropped before anything else
+# sees them (exitscrape/recheck.py): the crawl asks for those pages itself.
 DOWNLOADER_MIDDLEWARES = {
+    "exitscrape.middlewares.QuickCheckMiddleware": 50,
     "exitscrape.middlewares.OffsiteRedirectMiddleware": 650,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "exitscrape.httpcache.RevalidatingCacheMiddleware": 900,

@@ -166,6 +166,10 @@ def test_a_changed_page_is_found_and_crawled_once(tmp_path: Path) -> None:
     assert downloaded == {"/healthy-identity-intervention-hii.html"}
     paths = [path for _, path, _ in requests]
     assert max(paths.count(p) for p in paths) <= 2
+    # Once the difference is found, the pages not checked yet are left to the crawl: the run
+    # asks for about as many pages as the site has, not twice as many.
+    site_pages = len(json.loads((data / "cache" / PLAN_FILE).read_text())["pages"])
+    assert len(requests) <= site_pages + 3
     # The crawl left a plan for the new version: the third run is a quick check again.
     assert third.returncode == 0 and "nothing parsed" in third.stdout
 
@@ -224,3 +228,20 @@ def test_a_check_left_without_a_verdict_falls_back_to_a_crawl() -> None:
     assert [(r.url, r.meta.get("start")) for r in scheduled] == [("http://x/", True)]
     spider.idle()  # crawling now: the crawl's own end closes the spider
     assert len(scheduled) == 1
+
+
+def test_a_site_that_changed_everywhere_costs_one_crawl_not_two(tmp_path: Path) -> None:
+    site = Path(shutil.copytree(SNAPSHOT_DIR, tmp_path / "site"))
+    data = tmp_path / "data"
+    with SiteServer(site) as server:
+        assert crawl(server.url, data).returncode == 0
+        pages = json.loads((data / "cache" / PLAN_FILE).read_text())["pages"]
+        for page in site.glob("*.html"):  # a site that stamps every page (a rebuild, say)
+            page.write_text(page.read_text() + "<!-- rebuilt -->")
+        server.requests.clear()
+        rerun = crawl(server.url, data)
+        requests = [path for _, path, _ in server.requests if path != "/robots.txt"]
+    assert rerun.returncode == 0, rerun.stderr
+    assert "content changed; crawled the site" in rerun.stdout
+    # The check stops at the first difference and the crawl takes over: each page about once.
+    assert len(requests) <= len(pages) + 3

@@ -142,6 +142,14 @@ class ExitPracticesSpider(scrapy.Spider):
         for url in self.quick_check.pages:
             yield self._recheck_request(url)
 
+    @property
+    def crawling(self) -> bool:
+        """The crawl has begun: no quick check, or one that found a difference. Quick-check
+        requests still queued are then dropped (QuickCheckMiddleware): the crawl asks for those
+        pages itself, so a site that changed everywhere costs one crawl, not a check and a crawl.
+        """
+        return self._crawling
+
     def _start_request(self) -> scrapy.Request:
         self._crawling = True
         request = self._request(self.start_url, referer=None)
@@ -305,6 +313,8 @@ class ExitPracticesSpider(scrapy.Spider):
         yield from self._compare(url, answer)
 
     def recheck_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        if self._crawling:  # dropped once the crawl began, or too late to matter
+            return
         request = failure.request  # type: ignore[attr-defined]
         status, error, _ = _describe(failure)
         if request.method == "HEAD" and status in (405, 501):  # as failed() does
