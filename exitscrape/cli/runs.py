@@ -38,7 +38,7 @@ def _row(report: dict[str, Any]) -> tuple[str, ...]:
     return (
         str(report.get("run_id", "?")),
         str(report.get("started_at", "?")).replace("+00:00", "").replace("T", " "),
-        f"{report.get('duration_seconds', 0):.0f}",
+        f"{report.get('duration_seconds', 0):.1f}",
         str(report.get("outcome", "?")) + (" (forced)" if report.get("forced") else ""),
         str(version),
         str(pages.get("met", 0)),
