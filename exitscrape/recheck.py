@@ -17,10 +17,10 @@ exitscrape version, the HTTP cache off, ``--full``): a full crawl.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,15 +126,15 @@ def write_plan(
         "pages": pages,
     }
     path = plan_path(settings)
+    staging = path.with_name(f".{PLAN_FILE}.{os.getpid()}")  # renamed into place: never torn
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, prefix=".plan-", delete=False, encoding="utf-8"
-        ) as file:
-            json.dump(document, file)
-        os.replace(file.name, path)
+        staging.write_text(json.dumps(document), encoding="utf-8")
+        os.replace(staging, path)
     except OSError as error:  # the next run will crawl in full: slower, not wrong
         logger.warning("Cannot write the quick-check plan %s: %s", path, error)
+        with contextlib.suppress(OSError):
+            staging.unlink(missing_ok=True)
 
 
 def _fields(answer: Answer) -> list[Any]:
