@@ -61,6 +61,10 @@ class Progress:
         )
 
     def line(self) -> str:
+        spider = self.crawler.spider
+        check = getattr(spider, "quick_check", None)
+        if check is not None and not getattr(spider, "crawling", True):
+            return f"quick check: {len(check.confirmed)} of {len(check.pages)} pages as before"
         return (
             f"{self.pages} pages done, {self._queued()} queued, "
             f"{len(self.programmes)} programmes found"

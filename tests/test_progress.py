@@ -64,6 +64,12 @@ def test_terminal_shows_progress_and_cron_gets_only_the_summary(tmp_path: Path) 
             assert not ("programmes found" in shown and "WARNING" in shown), line
         assert stdout.startswith("pages: ")
 
+        server.statuses["/contact.html"] = [404]  # the same answers: a quick check
+        status, stdout, terminal = crawl_on_a_terminal(server.url, tmp_path / "a")
+        assert status == 0 and "nothing parsed" in stdout
+        final = terminal.split("\r\x1b[K")[-1].splitlines()[0]
+        assert final == "quick check: 36 of 36 pages as before"
+
         server.statuses["/contact.html"] = [404]
         cron = crawl(server.url, tmp_path / "b")
         assert cron.returncode == 0
