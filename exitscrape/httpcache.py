@@ -23,6 +23,7 @@ import hashlib
 import logging
 import os
 import pickle
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +38,7 @@ from scrapy.utils.response import response_from_dict
 from exitscrape.dataset.store import resolve_data_dir
 
 _STAGING = ".staging-"
+_ONE_FILE_LAYOUT = ".one-file-entries"  # marks a cache dir holding only CacheStorage's files
 #: Request meta key: the SHA-256 of the body the site was found to serve earlier in this run (a
 #: quick check, :mod:`exitscrape.recheck`). A cached copy with that body is current: it is served
 #: without asking the site again; any other copy is revalidated as usual.
@@ -91,6 +93,21 @@ class CacheStorage:
         assert spider.crawler.request_fingerprinter is not None
         self._fingerprinter = spider.crawler.request_fingerprinter
         logger.debug("Using the HTTP cache in %s", self.cachedir)
+        self._drop_directory_entries(self.cachedir / spider.name)
+
+    def _drop_directory_entries(self, root: Path) -> None:
+        """Remove, once, the entries of the storage exitscrape used before (Scrapy's: a
+        directory per page, at the path of this storage's file): they would never be read and
+        would make every store fail."""
+        marker = self.cachedir / _ONE_FILE_LAYOUT
+        if marker.exists():
+            return
+        for entry in root.glob("*/*") if root.is_dir() else ():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+        with contextlib.suppress(OSError):  # no marker: the next run looks again
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
 
     def close_spider(self, spider: Spider) -> None:
         pass

@@ -84,4 +84,23 @@ def test_one_file_per_page(storage: tuple[CacheStorage, Spider]) -> None:
     for n in range(3):
         request = Request(f"http://x/{n}.html")
         store.store_response(spider, request, HtmlResponse(request.url, body=b"x"))
-    assert len([p for p in store.cachedir.rglob("*") if p.is_file()]) == 3
+    assert len([p for p in (store.cachedir / spider.name).rglob("*") if p.is_file()]) == 3
+
+
+def test_entries_of_the_former_layout_are_dropped_once(tmp_path: Path) -> None:
+    settings = {"EXITSCRAPE_DATA_DIR": str(tmp_path / "data"), "HTTPCACHE_GZIP": True}
+    crawler = get_crawler(Spider, settings)
+    spider = Spider.from_crawler(crawler, name="s")
+    request = Request("http://x/a.html")
+    old = CacheStorage(crawler.settings)
+    old._fingerprinter = crawler.request_fingerprinter
+    entry = old.path(spider, request)
+    entry.mkdir(parents=True)  # Scrapy's filesystem storage: a directory of files per page
+    (entry / "pickled_meta").write_bytes(b"old")
+
+    store = CacheStorage(crawler.settings)
+    store.open_spider(spider)
+    assert not entry.exists()
+    store.store_response(spider, request, HtmlResponse(request.url, body=b"new"))
+    assert store.retrieve_response(spider, request).body == b"new"
+    assert entry.is_file()
