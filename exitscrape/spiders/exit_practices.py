@@ -79,6 +79,12 @@ def _decoded(response: TextResponse) -> TextResponse:
     return response
 
 
+def _body_sha256(response: Response, html: bool) -> str | None:
+    """The body's hash as the crawl records it (a web page's always, another file's when it has
+    a body), and as the quick check compares it."""
+    return hashlib.sha256(response.body).hexdigest() if html or response.body else None
+
+
 def _charset(data: bytes) -> str | None:
     match = _CHARSET.search(data)
     return match.group(1).decode("ascii").lower() if match else None
@@ -211,7 +217,7 @@ class ExitPracticesSpider(scrapy.Spider):
             # The start URL redirected within the site (http to https, say): follow its lead.
             parts = urlsplit(response.url)
             self._origin = f"{parts.scheme}://{parts.netloc}"
-        digest = hashlib.sha256(response.body).hexdigest()
+        digest = _body_sha256(response, html=True)
         if b"\x00" in response.body:  # no HTML page holds NUL bytes: binary served as HTML
             self.logger.warning("Failed %s: binary content served as HTML", response.url)
             yield self._page(response, body_sha256=digest, error="binary content served as HTML")
@@ -230,7 +236,7 @@ class ExitPracticesSpider(scrapy.Spider):
             return
         yield from results
 
-    def _parse_html(self, response: TextResponse, digest: str) -> Iterator[Any]:
+    def _parse_html(self, response: TextResponse, digest: str | None) -> Iterator[Any]:
         if not self._menu_read:
             yield from self._read_menu(response)
         page = ProgrammePage(response.selector)
@@ -270,8 +276,7 @@ class ExitPracticesSpider(scrapy.Spider):
         item = self._page(response)
         if item.content_type is None:
             item.content_type = mimetypes.guess_type(response.url)[0]
-        if response.body:
-            item.body_sha256 = hashlib.sha256(response.body).hexdigest()
+        item.body_sha256 = _body_sha256(response, html=False)
         yield item
 
     @staticmethod
@@ -308,8 +313,7 @@ class ExitPracticesSpider(scrapy.Spider):
             answer = self.quick_check.not_modified_answer(url, response.url)
         else:
             html = isinstance(response, TextResponse) and self._is_html(response)
-            digest = hashlib.sha256(response.body).hexdigest() if html or response.body else None
-            answer = Answer(response.url, response.status, digest)
+            answer = Answer(response.url, response.status, _body_sha256(response, html))
         yield from self._compare(url, answer)
 
     def recheck_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
