@@ -1,11 +1,31 @@
-"""What the spider emits: typed records the pipelines normalise and the dataset store assembles."""
+"""What the crawl produces: typed records, and the vocabularies they are written in.
+
+The spider emits a :class:`SiteMenu` (once), a :class:`PageItem` for every URL it meets and a
+:class:`ProgrammeItem` for every programme page; the pipelines enrich programme items and
+collect all of them; :mod:`exitscrape.dataset.assemble` turns them into the dataset's tables.
+Plain dataclasses: nothing here imports Scrapy.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
-from exitscrape.extraction.references import Reference
+#: The site's categories, in the order its menu lists them (dataset list columns keep it).
+SETTINGS = ("prison", "probation", "prison and probation")
+IDEOLOGIES = ("islamist", "far-right", "far-left")
+REGIONS = ("europe", "other regions")
+
+#: Media types of web pages: the only responses parsed for links and programme fields.
+HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+class Reference(TypedDict):
+    """One author–year citation found in a description."""
+
+    author: str
+    year: int
 
 
 @dataclass(slots=True)
@@ -18,8 +38,9 @@ class Category:
 
 
 @dataclass(slots=True)
-class MenuItem:
-    """The site's menu: every menu URL with the category its label path names (if any)."""
+class SiteMenu:
+    """The site's menu, read from the page at *url*: every menu link, and the category each
+    menu page stands for (the pages whose labels name a setting or an ideology)."""
 
     url: str
     categories: dict[str, Category]
@@ -41,7 +62,7 @@ class PageItem:
     skipped: bool = False  # not fetched on purpose (robots.txt, a redirect off the site)
     is_programme: bool = False
     links: list[str] = field(default_factory=list)
-    # The response's validators, kept for the next run's quick check (exitscrape/recheck.py).
+    # The response's validators, kept for the next run's quick check (exitscrape.incremental).
     etag: str | None = None
     last_modified: str | None = None
 
@@ -50,8 +71,8 @@ class PageItem:
 class ProgrammeItem:
     """The fields of one programme page, as found at one URL.
 
-    The extraction fills the raw strings; the normalisation pipeline cleans them, splits
-    ``objectives`` into a list and adds ``country_code`` and the description's ``references``.
+    The page object (:meth:`exitscrape.extraction.programme.ProgrammePage.to_item`) fills the
+    cleaned fields; the normalisation pipeline adds ``country_code`` and ``references``.
     """
 
     url: str
@@ -61,7 +82,18 @@ class ProgrammeItem:
     country: str | None = None
     target_audience: str | None = None
     organisation: str | None = None
-    objectives: str | list[str] | None = None
+    objectives: list[str] = field(default_factory=list)
     description: str | None = None
     country_code: str | None = None
     references: list[Reference] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Items with equal keys are copies of one programme: its name and its country
+        (the ISO code when known, else the country as written), case-folded."""
+        return programme_key(self.name, self.country, self.country_code)
+
+
+def programme_key(name: str | None, country: str | None, code: str | None) -> tuple[str, str]:
+    """The identity of a programme across its copies (see :attr:`ProgrammeItem.key`)."""
+    return ((name or "").casefold(), code or (country or "").casefold())

@@ -43,28 +43,38 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
-# Record redirects that leave the site as failures (Scrapy drops them silently). It must see
-# responses before RedirectMiddleware (600) does, so it sits nearer the downloader.
-# The HTTP cache middleware is ours (see HTTPCACHE_* below): it never replays a stale page.
-# Quick-check requests still queued when the crawl begins are dropped before anything else
-# sees them (exitscrape/recheck.py): the crawl asks for those pages itself.
+# Downloader middlewares: record redirects that leave the site as failures (Scrapy drops them
+# silently); our HTTP cache middleware replaces Scrapy's (see HTTPCACHE_* below: it never
+# replays a stale page); the quick check drops its own queued requests once the crawl begins.
 DOWNLOADER_MIDDLEWARES = {
-    "exitscrape.middlewares.QuickCheckMiddleware": 50,
-    "exitscrape.middlewares.OffsiteRedirectMiddleware": 650,
+    "exitscrape.incremental.middleware.QuickCheckDownloaderMiddleware": 50,
+    "exitscrape.downloadermiddlewares.offsite.OffsiteRedirectMiddleware": 650,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
-    "exitscrape.httpcache.RevalidatingCacheMiddleware": 900,
+    "exitscrape.incremental.cache.RevalidatingCacheMiddleware": 900,
 }
+# The quick check holds the spider's start requests back while it asks again for the last
+# crawl's pages. Engine side of every other spider middleware: its requests skip theirs.
+SPIDER_MIDDLEWARES = {"exitscrape.incremental.middleware.QuickCheckMiddleware": 10}
 
+# One job each: add country codes and citations; collect everything for publishing.
 ITEM_PIPELINES = {
     "exitscrape.pipelines.normalise.NormalisePipeline": 100,
-    "exitscrape.pipelines.dataset.DatasetPipeline": 900,
+    "exitscrape.pipelines.collect.CollectPipeline": 900,
 }
 
-# Where versions are published: -s EXITSCRAPE_DATA_DIR=... or the environment variable,
-# else datasets/exit_programmes (relative to the working directory).
-EXITSCRAPE_DATA_DIR = os.environ.get("EXITSCRAPE_DATA_DIR") or "datasets/exit_programmes"
+# Publishing when the spider closes (gates, then the dataset store), and a progress line on a
+# terminal (exitscrape/extensions/progress.py): EXITSCRAPE_PROGRESS "auto" shows it when stderr
+# is a terminal and logging is quieter than INFO; "on" / "off" force it.
+EXTENSIONS = {
+    "exitscrape.extensions.publish.PublishExtension": 500,
+    "exitscrape.extensions.progress.Progress": 510,
+}
+EXITSCRAPE_PROGRESS = "auto"
 
-# Items are written by the dataset pipeline, never as a feed.
+# Where versions are published: -s EXITSCRAPE_DATA_DIR=DIR, else the environment variable
+# EXITSCRAPE_DATA_DIR, else datasets/exit_programmes (exitscrape/dataset/store.py).
+
+# Items are written by the publish extension, never as a feed.
 FEEDS: dict[str, dict[str, str]] = {}
 
 # --- Scheduled runs (docs/scheduling.md) ---
@@ -72,42 +82,27 @@ FEEDS: dict[str, dict[str, str]] = {}
 # Incremental re-crawls: keep every page in an HTTP cache and ask the site for it again with
 # If-None-Match / If-Modified-Since, so an unchanged page costs a 304 instead of a download.
 # Our policy always revalidates (Scrapy's RFC2616Policy may skip "heuristically fresh" pages)
-# and never replays a stale copy when the site errors (see exitscrape/httpcache.py).
+# and never replays a stale copy when the site errors (see exitscrape/incremental/cache.py).
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "exitscrape.httpcache.RevalidatingPolicy"
-HTTPCACHE_STORAGE = "exitscrape.httpcache.CacheStorage"
+HTTPCACHE_POLICY = "exitscrape.incremental.cache.RevalidatingPolicy"
+HTTPCACHE_STORAGE = "exitscrape.incremental.cache.CacheStorage"
 # Pages are text: compressing the cache makes it several times smaller.
 HTTPCACHE_GZIP = True
 # Where the cache lives: empty means <data-dir>/cache.
 EXITSCRAPE_CACHE_DIR = os.environ.get("EXITSCRAPE_CACHE_DIR", "")
-# Quick check (exitscrape/recheck.py): a rerun first asks again for the pages the latest version
+# Quick check (exitscrape/incremental/): a rerun first asks again for the pages the latest version
 # met and only compares the answers (304 or the same body); the site is crawled, and parsed, only
 # when one differs. An unchanged site then costs its revalidations and next to no work here.
 # False (`exitscrape crawl --full`) crawls in full every time.
 EXITSCRAPE_QUICK_CHECK = True
 
-# Quality gates, checked before anything is published (exitscrape/dataset/quality.py).
-# A failing gate publishes nothing and `exitscrape crawl` exits 3, unless forced.
-# Fewest programmes a usable crawl can have (the site lists dozens).
-EXITSCRAPE_GATE_MIN_PROGRAMMES = 1
-# A crawl must find at least this share of the previous version's programmes: the site
-# shrinking by a fifth at once is far likelier a broken crawl than real removals.
-EXITSCRAPE_GATE_MIN_PROGRAMME_RATIO = 0.8
-# A field filled for at least this share of programmes last time is watched for collapse...
-EXITSCRAPE_GATE_COVERAGE_BASELINE = 0.5
-# ...and must stay filled for at least this share of its previous coverage (0.7: a field
-# filled for 90% of programmes fails the gate below 63%), which catches a broken extraction.
-EXITSCRAPE_GATE_MIN_COVERAGE_RATIO = 0.7
-# Largest share of the pages met that may fail (404, 5xx after retries, timeouts, too large):
-# a few broken links are normal, a quarter of the site failing is not.
-EXITSCRAPE_GATE_MAX_FAILED_SHARE = 0.25
+# Quality gates, checked before anything is published: a failing gate publishes nothing and
+# `exitscrape crawl` exits 3, unless forced. Their thresholds are settings too
+# (EXITSCRAPE_GATE_MIN_PROGRAMMES, _MIN_PROGRAMME_RATIO, _COVERAGE_BASELINE, _MIN_COVERAGE_RATIO,
+# _MAX_FAILED_SHARE): the defaults, and why, are in exitscrape/dataset/quality.py (Thresholds).
+
 # Publish even when a gate fails (`exitscrape crawl --force`); recorded in manifest and report.
 EXITSCRAPE_FORCE = False
-
-# Progress line on a terminal (exitscrape/progress.py): "auto" shows it when stderr is a
-# terminal and logging is quieter than INFO; "on" / "off" force it.
-EXTENSIONS = {"exitscrape.progress.Progress": 500}
-EXITSCRAPE_PROGRESS = "auto"
 
 # Breadth-first order (Scrapy's documented recipe): category pages are chained ("Next page"), and
 # depth-first would queue every programme link of a whole chain before fetching any; the frontier,

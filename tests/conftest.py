@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,8 +18,22 @@ from exitscrape.dataset.schema import PAGES, PROGRAMMES
 from exitscrape.snapshot.server import SNAPSHOT_DIR, SiteHandler, SiteServer
 
 REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
 # Tests crawl loopback servers at full speed.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+#: What a crawl of the bundled snapshot must find, written independently of the code.
+EXPECTED = json.loads((DATA / "snapshot_expected.json").read_text())
+HII = "healthy-identity-intervention-hii.html"
+
+
+def copy_site(tmp_path: Path) -> Path:
+    """A copy of the bundled snapshot to edit, in *tmp_path*/site."""
+    return Path(shutil.copytree(SNAPSHOT_DIR, tmp_path / "site"))
+
+
+def report(data: Path, index: int = -1) -> dict:
+    """A run report of the data dir *data*: the last one by default."""
+    return json.loads(sorted((data / "runs").glob("*.json"))[index].read_text())
 
 
 class FaultHandler(SiteHandler):
@@ -102,8 +118,6 @@ OLD_SNAPSHOT_EDITS = {
 def snapshot_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with two versions crawled over HTTP: an edited copy of the snapshot, then the
     snapshot itself (one programme added, one changed). Shared: copy it before writing to it."""
-    import shutil
-
     root = tmp_path_factory.mktemp("snapshot-versions")
     old_site = root / "old-site"
     shutil.copytree(SNAPSHOT_DIR, old_site)

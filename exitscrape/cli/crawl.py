@@ -9,10 +9,11 @@ import logging
 import os
 import sys
 from typing import Any
-from urllib.parse import urlsplit
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.extensions.outcome import Outcome, RunOutcome
 from exitscrape.snapshot.server import SiteServer
+from exitscrape.spiders.scope import DEFAULT_START_URL, check_start_url
 
 SETTINGS_MODULE = "exitscrape.settings"
 # The bundled snapshot is served from this machine: no politeness needed, crawl at full speed.
@@ -25,7 +26,7 @@ SNAPSHOT_SETTINGS = {
 _SHOWN_PROBLEMS = 10
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "crawl",
         help="crawl the site and publish a dataset version",
@@ -45,9 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Scheduling (cron, systemd, CI, scrapyd): docs/scheduling.md\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--start-url", help="where to start (default: https://www.exit-practices.eu/)"
-    )
+    parser.add_argument("--start-url", help=f"where to start (default: {DEFAULT_START_URL})")
     add_data_dir(parser)
     parser.add_argument(
         "-s",
@@ -120,12 +119,14 @@ def _hide_tracebacks() -> None:
         handler.addFilter(_without_traceback)
 
 
-def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str, Any]:
-    """Run the spider in this process; return its final stats."""
+def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> RunOutcome:
+    """Run the spider in this process; return what the run produced."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
+
+    from exitscrape.extensions.publish import PublishExtension
 
     settings = get_project_settings()
     for name, value in settings_overrides.items():
@@ -141,12 +142,10 @@ def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> dict[str
     # it again and again (a quick-check rerun of 1,000 pages: 0.07 s of 1.35 s, BENCHMARKS.md).
     gc.freeze()
     process.start()
-    assert crawler.stats is not None
-    return crawler.stats.get_stats()
-
-
-#: ``exitscrape/outcome`` -> exit status (documented in the CLI epilog and docs/scheduling.md).
-EXIT_CODES = {"published": 0, "unchanged": 0, "failed": 1, "gate_failed": 3, "locked": 4}
+    publish = crawler.get_extension(PublishExtension)
+    if publish is None:
+        raise RuntimeError("the crawl ran without exitscrape's publish extension")
+    return publish.outcome
 
 
 def _snapshot_server() -> SiteServer:
@@ -163,48 +162,41 @@ def _snapshot_server() -> SiteServer:
         return SiteServer()
 
 
-def summary(stats: dict[str, Any]) -> str:
-    outcome = stats.get("exitscrape/outcome", "failed")
-    failed_by_reason = stats.get("exitscrape/failed_by_reason") or {}
-    reasons = ", ".join(f"{n} {reason}" for reason, n in failed_by_reason.items())
-    revalidated = stats.get("httpcache/revalidate", 0)
-    quick_check = stats.get("exitscrape/quick_check") or {}
+def summary(run: RunOutcome) -> str:
+    reasons = ", ".join(f"{n} {reason}" for reason, n in run.failed_by_reason.items())
     lines = [
-        f"pages: {stats.get('exitscrape/pages', 0)}"
+        f"pages: {run.pages}"
         + (
-            f" ({revalidated} of {stats.get('downloader/response_count', 0)} responses "
-            "were 304 Not Modified)"
-            if revalidated
+            f" ({run.revalidated} of {run.responses} responses were 304 Not Modified)"
+            if run.revalidated
             else ""
         )
-        + ", "
-        f"programmes: {stats.get('exitscrape/programmes', 0)}, "
-        f"failed pages: {stats.get('exitscrape/failed_pages', 0)}"
+        + f", programmes: {run.programmes}, failed pages: {run.failed_pages}"
         + (f" ({reasons})" if reasons else ""),
     ]
-    problems = stats.get("exitscrape/problems") or []
-    for problem in problems[:_SHOWN_PROBLEMS]:
+    for problem in run.problems[:_SHOWN_PROBLEMS]:
         lines.append(f"  ! {problem}")
-    if len(problems) > _SHOWN_PROBLEMS:
-        lines.append(f"  ! ... and {len(problems) - _SHOWN_PROBLEMS} more (see pages.parquet)")
-    for gate in stats.get("exitscrape/gates", []):
-        if not gate["passed"]:
-            lines.append(f"quality gate {gate['gate']} FAILED: {gate['message']}")
-    if stats.get("exitscrape/forced"):
+    if len(run.problems) > _SHOWN_PROBLEMS:
+        lines.append(f"  ! ... and {len(run.problems) - _SHOWN_PROBLEMS} more (see pages.parquet)")
+    for gate in run.gates:
+        if not gate.passed:
+            lines.append(f"quality gate {gate.gate} FAILED: {gate.message}")
+    if run.forced:
         lines.append("--force: published despite the failed gates above")
-    if quick_check.get("changed"):
-        lines.append(f"quick check: {quick_check['changed']}; crawled the site")
-    if outcome == "published":
-        lines.append(f"published version {stats['exitscrape/version']}")
-    elif outcome == "unchanged" and quick_check and not quick_check.get("changed"):
+    quick_check = run.quick_check
+    if quick_check and quick_check.changed:
+        lines.append(f"quick check: {quick_check.changed}; crawled the site")
+    if run.outcome is Outcome.PUBLISHED:
+        lines.append(f"published version {run.version}")
+    elif run.outcome is Outcome.UNCHANGED and quick_check and not quick_check.changed:
         lines.append(
             f"unchanged: every page answered as it did for the latest version "
-            f"({stats.get('exitscrape/version')}); nothing parsed, nothing published"
+            f"({run.version}); nothing parsed, nothing published"
         )
-    elif outcome == "unchanged":
+    elif run.outcome is Outcome.UNCHANGED:
         lines.append(
-            f"unchanged: the latest version ({stats.get('exitscrape/version')}) "
-            "already holds this data; nothing published"
+            f"unchanged: the latest version ({run.version}) already holds this data; "
+            "nothing published"
         )
     return "\n".join(lines)
 
@@ -223,14 +215,12 @@ def run(args: argparse.Namespace) -> int:
     if args.data_dir:
         overrides["EXITSCRAPE_DATA_DIR"] = args.data_dir
     start_url = args.start_url
-    if start_url and (
-        urlsplit(start_url).scheme not in ("http", "https") or not urlsplit(start_url).hostname
-    ):
-        print(
-            f"exitscrape crawl: --start-url must be an http(s) URL, got {start_url!r}",
-            file=sys.stderr,
-        )
-        return 2
+    if start_url:
+        try:
+            check_start_url(start_url)
+        except ValueError as error:
+            print(f"exitscrape crawl: --start-url: {error}", file=sys.stderr)
+            return 2
     with contextlib.ExitStack() as stack:
         if args.snapshot:
             if start_url:
@@ -240,23 +230,22 @@ def run(args: argparse.Namespace) -> int:
                 )
                 return 2
             start_url = stack.enter_context(_snapshot_server()).url
-        stats = crawl(start_url, overrides)
-    outcome = stats.get("exitscrape/outcome")
-    status = EXIT_CODES.get(str(outcome), 1)
-    if outcome == "locked":
-        print(f"exitscrape crawl: not started: {stats.get('exitscrape/reason')}", file=sys.stderr)
+        run = crawl(start_url, overrides)
+    status = run.exit_code
+    if run.outcome is Outcome.LOCKED:
+        print(f"exitscrape crawl: not started: {run.reason}", file=sys.stderr)
         return status
     if not args.quiet or status:
-        print(summary(stats), file=sys.stderr if status else sys.stdout)
+        print(summary(run), file=sys.stderr if status else sys.stdout)
     if status == 0:
         return 0
-    reason = stats.get("exitscrape/reason") or "publishing did not complete (see the log above)"
+    reason = run.reason or "publishing did not complete (see the log above)"
     print(f"exitscrape crawl: FAILED, nothing published: {reason}", file=sys.stderr)
-    if outcome == "gate_failed":
+    if run.outcome is Outcome.GATE_FAILED:
         print(
             "exitscrape crawl: if the site really changed this much, rerun with --force",
             file=sys.stderr,
         )
-    if stats.get("exitscrape/report"):
-        print(f"exitscrape crawl: run report: {stats['exitscrape/report']}", file=sys.stderr)
+    if run.report:
+        print(f"exitscrape crawl: run report: {run.report}", file=sys.stderr)
     return status

@@ -10,7 +10,7 @@ from exitscrape.dataset.diff import brief, diff_tables
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "diff",
         help="show what changed between two versions",

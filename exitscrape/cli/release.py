@@ -10,7 +10,7 @@ from exitscrape.release import build_release
 from exitscrape.release.changelog import LEVELS
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "release",
         help="build a citable release (Data Package, CSV, data card, changelog, zip)",

@@ -6,14 +6,14 @@ import argparse
 import json
 from typing import Any
 
-from exitscrape import runreport
 from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.store import resolve_data_dir
+from exitscrape.extensions import runreport
 
 COLUMNS = ("run", "started (UTC)", "secs", "outcome", "version", "pages", "304", "failed", "progs")
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "runs",
         help="list recent crawl runs and their outcomes",

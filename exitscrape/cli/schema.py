@@ -8,7 +8,7 @@ import json
 from exitscrape.dataset.schema import SCHEMA_VERSION, TABLES, describe, markdown
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "schema",
         help="print the data dictionary",

@@ -11,7 +11,7 @@ from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "show",
         help="print one programme in full",

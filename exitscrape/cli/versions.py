@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.diff import diff_tables
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.release import read_registry
 
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "versions",
         help="list dataset versions with dates, row counts and what changed",
@@ -30,7 +33,7 @@ def version_rows(store: DatasetStore) -> list[dict[str, Any]]:
     """One dict per version, oldest first, with its changes against the one before."""
     releases = {r["dataset_version"]: r["release"] for r in read_registry(store)}
     rows: list[dict[str, Any]] = []
-    previous = None
+    previous: pa.Table | None = None
     for version in store.versions():
         manifest = store.manifest(version)
         table = store.read("programmes", version)

@@ -10,101 +10,25 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
-import pickle
 import re
-import tempfile
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 
+from exitscrape.dataset.records import CrawlRecords, ProgrammeStub
 from exitscrape.dataset.schema import PAGES, PROGRAMMES, VOLATILE_COLUMNS
-from exitscrape.extraction.menu import IDEOLOGIES, REGIONS, SETTINGS
-from exitscrape.items import Category, MenuItem, PageItem, ProgrammeItem
+from exitscrape.items import HTML_MEDIA_TYPES, IDEOLOGIES, REGIONS, SETTINGS, Category
 
 # Arrow's default allocator (mimalloc) keeps what it frees: a table built in one go from 10,000
 # programme rows took 2.5 times its own size at its peak. Built a slice of rows at a time with the
 # system allocator, the peak stays near the table's size (BENCHMARKS.md, "Memory").
 _POOL = pa.system_memory_pool()
 _BATCH_ROWS = 1000
-CONTENT_FIELDS = ("name", "country", "target_audience", "organisation", "objectives", "description")
 UNRECOGNISED = "linked from a category page but no programme fields found"
-
-
-@dataclass(frozen=True, slots=True)
-class ProgrammeStub:
-    """What assembly needs of one programme page to group and choose; the item is on disk."""
-
-    url: str
-    name: str | None
-    country: str | None
-    country_code: str | None
-    fetched_at: datetime
-    content_sha256: str
-    filled: int  # content fields with a value
-    offset: int  # where the pickled item starts in the spool
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """Programmes with equal keys are copies of one programme."""
-        return ((self.name or "").casefold(), self.country_code or (self.country or "").casefold())
-
-
-class CrawlRecords:
-    """Everything one crawl met, as the spider reported it.
-
-    Programme items, the bulk of a crawl (their text), go to a temporary spool file as they
-    arrive and are read back one at a time while the tables are built, so memory holds a small
-    :class:`ProgrammeStub` per programme page rather than every description (BENCHMARKS.md).
-    """
-
-    def __init__(self) -> None:
-        self.menu: MenuItem | None = None
-        self.pages: list[PageItem] = []
-        self.stubs: list[ProgrammeStub] = []
-        # Open as long as the records live: closed by close(), or when they are collected.
-        self._spool = tempfile.TemporaryFile(prefix="exitscrape-records-")  # noqa: SIM115
-
-    def add(self, item: Any) -> None:
-        if isinstance(item, ProgrammeItem):
-            offset = self._spool.seek(0, os.SEEK_END)
-            pickle.dump(item, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
-            self.stubs.append(
-                ProgrammeStub(
-                    url=item.url,
-                    name=item.name,
-                    country=item.country,
-                    country_code=item.country_code,
-                    fetched_at=item.fetched_at,
-                    content_sha256=content_sha256(item),
-                    filled=sum(bool(getattr(item, f)) for f in CONTENT_FIELDS),
-                    offset=offset,
-                )
-            )
-        elif isinstance(item, PageItem):
-            self.pages.append(item)
-        elif isinstance(item, MenuItem) and self.menu is None:
-            self.menu = item
-
-    def programme(self, stub: ProgrammeStub) -> ProgrammeItem:
-        """The item *stub* stands for, read back from the spool."""
-        self._spool.seek(stub.offset)
-        item: ProgrammeItem = pickle.load(self._spool)
-        return item
-
-    @property
-    def programmes(self) -> Iterator[ProgrammeItem]:
-        """Every programme item, in arrival order, read back from the spool."""
-        return (self.programme(stub) for stub in self.stubs)
-
-    def close(self) -> None:
-        """Delete the spool (also done when the records are garbage-collected)."""
-        self._spool.close()
 
 
 @dataclass
@@ -122,11 +46,6 @@ class Tables:
 def slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
-
-
-def content_sha256(item: ProgrammeItem) -> str:
-    content = {name: getattr(item, name) for name in CONTENT_FIELDS}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 class RowsDigest:
@@ -159,8 +78,9 @@ def _ordered(values: set[str], order: tuple[str, ...]) -> list[str]:
     return [v for v in order if v in values] + sorted(values - set(order))
 
 
-class _Site:
-    """Redirects, links and categories of the crawled pages."""
+class LinkGraph:
+    """The crawled pages as a graph: redirects, links, and the categories of the pages that
+    stand for one (menu pages, and the pages continuing them)."""
 
     def __init__(self, records: CrawlRecords) -> None:
         self.final = {p.url: p.final_url for p in records.pages if p.final_url}
@@ -222,17 +142,31 @@ def _choose(variants: list[ProgrammeStub]) -> ProgrammeStub:
     return min(variants, key=rank)
 
 
-def programme_rows(
-    records: CrawlRecords, site: _Site
-) -> tuple[Iterator[dict[str, Any]], list[str]]:
-    """The programme rows in ``programme_id`` order (a generator reading the spool), and the
-    warnings about copies that differ."""
+@dataclass(frozen=True, slots=True)
+class _Programme:
+    """One programme: its id, the copy that speaks for it, and all its copies."""
+
+    programme_id: str
+    chosen: ProgrammeStub
+    copies: list[ProgrammeStub]
+
+
+@dataclass
+class ProgrammeRows:
+    rows: Iterator[dict[str, Any]]  # in ``programme_id`` order, read from the spool
+    warnings: list[str]  # about copies that differ
+
+
+def programme_rows(records: CrawlRecords, graph: LinkGraph) -> ProgrammeRows:
+    """The programme rows, one per programme however many copies the site has of it."""
     groups: dict[tuple[str, str], list[ProgrammeStub]] = defaultdict(list)
     for stub in records.stubs:
-        if stub.url in site.programme_urls:
+        if stub.url in graph.programme_urls:
             groups[stub.key].append(stub)
-    listed_by = site.listed_by()
-    plans, warnings, ids = [], [], Counter()
+    listed_by = graph.listed_by()
+    programmes: list[_Programme] = []
+    warnings: list[str] = []
+    ids: Counter[str] = Counter()
     for _, variants in sorted(groups.items()):
         chosen = _choose(variants)
         if len({v.content_sha256 for v in variants}) > 1:
@@ -245,15 +179,16 @@ def programme_rows(
         ids[programme_id] += 1
         if ids[programme_id] > 1:
             programme_id += f"-{ids[programme_id]}"
-        plans.append((programme_id, chosen, variants))
-    plans.sort(key=lambda plan: plan[0])
+        programmes.append(_Programme(programme_id, chosen, variants))
+    programmes.sort(key=lambda programme: programme.programme_id)
 
     def rows() -> Iterator[dict[str, Any]]:
-        for programme_id, stub, variants in plans:
+        for programme in programmes:
+            stub, variants = programme.chosen, programme.copies
             chosen = records.programme(stub)
             categories = [c for v in variants for c in listed_by.get(v.url, [])]
             yield {
-                "programme_id": programme_id,
+                "programme_id": programme.programme_id,
                 "name": chosen.name,
                 "country": chosen.country,
                 "country_code": chosen.country_code,
@@ -270,14 +205,14 @@ def programme_rows(
                 "crawled_at": max(v.fetched_at for v in variants),
             }
 
-    return rows(), warnings
+    return ProgrammeRows(rows(), warnings)
 
 
-def page_rows(records: CrawlRecords, site: _Site) -> list[dict[str, Any]]:
+def page_rows(records: CrawlRecords, graph: LinkGraph) -> list[dict[str, Any]]:
     linked_from_category = {
         target
-        for source, targets in site.links.items()
-        if site.categories.get(source) and source not in site.programme_urls
+        for source, targets in graph.links.items()
+        if graph.categories.get(source) and source not in graph.programme_urls
         for target in targets
     }
     rows: dict[str, dict[str, Any]] = {}
@@ -288,16 +223,16 @@ def page_rows(records: CrawlRecords, site: _Site) -> list[dict[str, Any]]:
             kind = "failed"
         elif page.skipped:
             kind = "other"
-        elif final in site.programme_urls:
+        elif final in graph.programme_urls:
             kind = "programme"
-        elif final in site.categories:
+        elif final in graph.categories:
             kind = "listing"
         else:
             kind = "other"
             if (
                 final in linked_from_category
-                and final not in site.menu_urls
-                and (page.content_type in (None, "text/html", "application/xhtml+xml"))
+                and final not in graph.menu_urls
+                and (page.content_type is None or page.content_type in HTML_MEDIA_TYPES)
             ):
                 error = UNRECOGNISED
         row = {
@@ -332,8 +267,9 @@ def to_table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 
 def assemble(records: CrawlRecords) -> Tables:
     """The programmes and pages tables of one crawl, with the programmes' digest."""
-    site = _Site(records)
-    rows, warnings = programme_rows(records, site)
+    graph = LinkGraph(records)
+    programmes = programme_rows(records, graph)
+    warnings = programmes.warnings
     digest = RowsDigest()
 
     def digested(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -341,11 +277,11 @@ def assemble(records: CrawlRecords) -> Tables:
             digest.update(row)
             yield row
 
-    programmes = to_table(digested(rows), PROGRAMMES)
-    pages = page_rows(records, site)
+    table = to_table(digested(programmes.rows), PROGRAMMES)
+    pages = page_rows(records, graph)
     warnings += [f"{row['url']}: {UNRECOGNISED}" for row in pages if row["error"] == UNRECOGNISED]
     return Tables(
-        programmes=programmes,
+        programmes=table,
         pages=to_table(pages, PAGES),
         digest=digest.hexdigest(),
         warnings=warnings,

@@ -2,7 +2,7 @@
 
 Pure: the inputs are the crawl's assembled tables, the previous version's programmes (if any),
 the crawl's finish reason and the thresholds; the output is one :class:`GateResult` per gate,
-with the figures it judged. Settings name the thresholds (see ``exitscrape/settings.py``).
+with the figures it judged. The thresholds are settings (:class:`Thresholds`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from exitscrape.dataset.assemble import CONTENT_FIELDS, Tables
+from exitscrape.dataset.assemble import Tables
+from exitscrape.dataset.records import CONTENT_FIELDS
 
 #: Programme columns whose coverage is watched: the content fields and the categories.
 COVERAGE_FIELDS = (*CONTENT_FIELDS, "settings", "ideologies", "regions")
@@ -21,15 +22,26 @@ COVERAGE_FIELDS = (*CONTENT_FIELDS, "settings", "ideologies", "regions")
 
 @dataclass(frozen=True)
 class Thresholds:
+    """What the gates allow. Each is a setting (``-s EXITSCRAPE_GATE_...``, see
+    :meth:`from_settings`); the defaults are here."""
+
+    #: Fewest programmes a usable crawl can have (the site lists dozens).
     min_programmes: int = 1
+    #: A crawl must find at least this share of the previous version's programmes: the site
+    #: shrinking by a fifth at once is far likelier a broken crawl than real removals.
     min_programme_ratio: float = 0.8
+    #: A field filled for at least this share of programmes last time is watched for collapse...
     coverage_baseline: float = 0.5
+    #: ...and must stay filled for at least this share of its previous coverage (0.7: a field
+    #: filled for 90% of programmes fails the gate below 63%), which catches a broken extraction.
     min_coverage_ratio: float = 0.7
+    #: Largest share of the pages met that may fail (404, 5xx after retries, timeouts, too
+    #: large): a few broken links are normal, a quarter of the site failing is not.
     max_failed_share: float = 0.25
 
     @classmethod
     def from_settings(cls, settings: Any) -> Thresholds:
-        """Thresholds from Scrapy settings (``EXITSCRAPE_GATE_*``)."""
+        """Thresholds from Scrapy settings (``EXITSCRAPE_GATE_*``), else the defaults."""
         return cls(
             min_programmes=settings.getint("EXITSCRAPE_GATE_MIN_PROGRAMMES", cls.min_programmes),
             min_programme_ratio=settings.getfloat(

@@ -13,11 +13,9 @@ named in LATEST, so readers never see a partial version and a crash leaves the l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import signal
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,11 +24,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from exitscrape.dataset.files import atomic_write, file_sha256, fsync_path
 from exitscrape.dataset.schema import SCHEMA_VERSION, TABLES
 
+#: Where versions are published unless ``--data-dir`` or the ``EXITSCRAPE_DATA_DIR`` setting or
+#: environment variable says otherwise (relative to the working directory).
 DEFAULT_DATA_DIR = "datasets/exit_programmes"
 DATA_DIR_ENV = "EXITSCRAPE_DATA_DIR"
+#: Versions are named by their UTC creation time (``strftime`` format); run ids start the same.
+TIME_NAME_FORMAT = "%Y%m%dT%H%M%SZ"
 _TMP_PREFIX = ".tmp-"
+LATEST = "LATEST"
 
 
 class DatasetError(Exception):
@@ -40,31 +44,6 @@ class DatasetError(Exception):
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     """``data_dir`` if given, else ``$EXITSCRAPE_DATA_DIR``, else ``datasets/exit_programmes``."""
     return Path(data_dir or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _pause_point(name: str) -> None:
-    """Test hook for the kill tests: with ``EXITSCRAPE_TEST_PAUSE=<name>:<file>`` set, reaching
-    *name* creates ``<file>`` and waits for a signal (the test's SIGKILL)."""
-    point, _, flag = os.environ.get("EXITSCRAPE_TEST_PAUSE", "").partition(":")
-    if point == name and flag:
-        Path(flag).touch()
-        signal.pause()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class DatasetStore:
@@ -86,7 +65,7 @@ class DatasetStore:
     def latest(self) -> str | None:
         """The version LATEST names, or ``None`` before the first publish."""
         try:
-            name = (self.root / "LATEST").read_text().strip()
+            name = (self.root / LATEST).read_text().strip()
         except FileNotFoundError:
             return None
         return name if name and (self.root / name / "manifest.json").is_file() else None
@@ -113,7 +92,10 @@ class DatasetStore:
         return matches[0]
 
     def manifest(self, version: str = "latest") -> dict[str, Any]:
-        return json.loads((self.root / self.resolve(version) / "manifest.json").read_text())
+        manifest: dict[str, Any] = json.loads(
+            (self.root / self.resolve(version) / "manifest.json").read_text()
+        )
+        return manifest
 
     def table_path(self, table: str, version: str = "latest") -> Path:
         if table not in TABLES:
@@ -131,7 +113,7 @@ class DatasetStore:
         return parquet.read(columns=schema.names).select(schema.names).cast(schema)
 
     def _new_version_name(self) -> str:
-        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        name = datetime.now(UTC).strftime(TIME_NAME_FORMAT)
         existing = self.versions()
         if existing and name <= existing[-1]:
             # Two publishes in one second (or a clock step back): keep names sorting by time.
@@ -145,8 +127,7 @@ class DatasetStore:
     ) -> str | None:
         """Publish *tables* as a new version; ``None`` when the programmes equal the latest's."""
         self.root.mkdir(parents=True, exist_ok=True)
-        for leftover in self.root.glob(_TMP_PREFIX + "*"):
-            shutil.rmtree(leftover, ignore_errors=True)  # from a run killed mid-publish
+        self._remove_leftovers()
         versions = self.versions()
         if versions and versions[-1] != self.latest():
             # A run killed after renaming its complete version into place, before naming it in
@@ -162,7 +143,7 @@ class DatasetStore:
             for name, table in tables.items():
                 path = tmp / f"{name}.parquet"
                 pq.write_table(table.cast(TABLES[name]), path, compression="zstd")
-                _fsync(path)
+                fsync_path(path)
                 files[path.name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
             full_manifest = {
                 "version": version,
@@ -174,23 +155,27 @@ class DatasetStore:
                 "files": files,
                 **manifest,
             }
-            manifest_path = tmp / "manifest.json"
-            manifest_path.write_text(json.dumps(full_manifest, indent=2, default=str) + "\n")
-            _fsync(manifest_path)
+            atomic_write(
+                tmp / "manifest.json",
+                json.dumps(full_manifest, indent=2, default=str) + "\n",
+                durable=True,
+            )
             os.chmod(tmp, 0o755)
-            _pause_point("before-rename")
             os.rename(tmp, self.root / version)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _fsync(self.root)
-        _pause_point("before-latest")
+        fsync_path(self.root)
         self._write_latest(version)
         return version
 
+    def _remove_leftovers(self) -> None:
+        """Remove what a run killed mid-publish left: its version being built, a LATEST being
+        written."""
+        for leftover in self.root.glob(_TMP_PREFIX + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in self.root.glob(f".{LATEST}.*.tmp"):
+            leftover.unlink(missing_ok=True)
+
     def _write_latest(self, version: str) -> None:
-        latest_tmp = self.root / f"{_TMP_PREFIX}LATEST"
-        latest_tmp.write_text(version + "\n")
-        _fsync(latest_tmp)
-        os.replace(latest_tmp, self.root / "LATEST")
-        _fsync(self.root)
+        atomic_write(self.root / LATEST, version + "\n", durable=True)

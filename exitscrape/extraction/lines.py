@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from exitscrape.text import clean_text
+from exitscrape.extraction.text import clean_text
 
 _BLOCK_TAGS = frozenset(
     [

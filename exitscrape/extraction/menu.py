@@ -14,12 +14,8 @@ from lxml import etree
 from parsel import Selector
 
 from exitscrape.extraction.links import base_url, resolve
+from exitscrape.extraction.text import clean_text
 from exitscrape.items import Category
-from exitscrape.text import clean_text
-
-SETTINGS = ("prison", "probation", "prison and probation")
-IDEOLOGIES = ("islamist", "far-right", "far-left")
-REGIONS = ("europe", "other regions")
 
 _MENU_ROOTS = ("ul.wsite-menu-default", "nav ul", "#navigation ul", "header ul")
 _IDEOLOGY_PATTERNS = (

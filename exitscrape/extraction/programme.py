@@ -1,20 +1,24 @@
 """Extraction of a programme page: labelled fields and description, by label text in document order.
 
 Pure and crawl-free: build a :class:`ProgrammePage` from any :class:`~scrapy.http.HtmlResponse`
-(or a parsel ``Selector``) and read its properties.
+(or a parsel ``Selector``), read its properties, or let :meth:`ProgrammePage.to_item` build the
+:class:`~exitscrape.items.ProgrammeItem`. Every value comes out cleaned (see
+:mod:`exitscrape.extraction.text`); nothing downstream cleans it again.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from parsel import Selector
 
 from exitscrape.extraction.lines import Line, flatten, render_blocks
 from exitscrape.extraction.links import content_scope
-from exitscrape.text import clean_text, label_key
+from exitscrape.extraction.text import clean_text, label_key
+from exitscrape.items import ProgrammeItem
 
 #: Label texts (compared case-folded, without a trailing colon) and the field each one names.
 LABELS: dict[str, str] = {
@@ -53,12 +57,31 @@ _INLINE_LABEL = re.compile(
 # A country line is a short name, not a sentence.
 _MAX_COUNTRY_CHARS = 60
 _MAX_COUNTRY_WORDS = 6
+_OBJECTIVE_SPLIT = re.compile(r"\s*[;\n]\s*")
+_BULLET = re.compile(r"^(?:[-–—•·*]|\d+[.)])\s+")
+
+
+def split_objectives(value: str | None) -> list[str]:
+    """Objectives as a list: split on ``;`` and line breaks, bullets and end punctuation dropped."""
+    if not value:
+        return []
+    items = (clean_text(_BULLET.sub("", part.strip())) for part in _OBJECTIVE_SPLIT.split(value))
+    return [item.rstrip(" ;,") for item in items if item and item.rstrip(" ;,.")]
 
 
 @dataclass(frozen=True, slots=True)
 class _Label:
     field: str
     rest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A page read label by label."""
+
+    values: dict[str, list[str]]  # the lines of each field's value
+    description_at: int | None  # index of the first line after the Description label
+    first_label: int | None  # index of the first labelled line
 
 
 def _match_label(line: Line) -> _Label | None:
@@ -94,7 +117,7 @@ class ProgrammePage:
         return flatten(self._content.root)
 
     @cached_property
-    def _parsed(self) -> tuple[dict[str, list[str]], int | None, str | None]:
+    def _parsed(self) -> _Parsed:
         """Field values, the index of the first description line, the first label's index."""
         lines = self._lines
         matched: dict[int, _Label | None] = {}  # each line is looked at up to twice
@@ -116,7 +139,7 @@ class ProgrammePage:
                 first_label = i
             if label.field == "description":
                 values.setdefault("description", [label.rest] if label.rest else [])
-                return values, i + 1, first_label
+                return _Parsed(values, i + 1, first_label)
             found = [label.rest] if label.rest else []
             unit = lines[i].unit
             j = i + 1
@@ -136,17 +159,17 @@ class ProgrammePage:
                     j += 1
             values.setdefault(label.field, found)
             i = j
-        return values, None, first_label
+        return _Parsed(values, None, first_label)
 
     def _value(self, field: str) -> str | None:
-        found = self._parsed[0].get(field)
+        found = self._parsed.values.get(field)
         return clean_text(" ".join(found)) if found else None
 
     @cached_property
     def is_programme(self) -> bool:
         """A programme page carries at least one labelled field or a Description."""
-        values, description_at, _ = self._parsed
-        return description_at is not None or any(field in values for field in FIELDS)
+        parsed = self._parsed
+        return parsed.description_at is not None or any(f in parsed.values for f in FIELDS)
 
     @cached_property
     def title(self) -> str | None:
@@ -176,18 +199,23 @@ class ProgrammePage:
         return self._value("organisation")
 
     @property
-    def objectives(self) -> str | None:
-        """Raw objectives: items separated by ``;`` or by line breaks (kept as newlines)."""
-        found = self._parsed[0].get("objectives")
+    def objectives_text(self) -> str | None:
+        """Objectives as the page writes them: items separated by ``;`` or line breaks (kept)."""
+        found = self._parsed.values.get("objectives")
         return "\n".join(found) if found else None
+
+    @property
+    def objectives(self) -> list[str]:
+        """One string per objective (see :func:`split_objectives`)."""
+        return split_objectives(self.objectives_text)
 
     @property
     def country(self) -> str | None:
         """The Country field, else the short line (beside the flag) before the first label."""
         if value := self._value("country"):
             return value
-        _, description_at, first_label = self._parsed
-        end = first_label if first_label is not None else description_at
+        parsed = self._parsed
+        end = parsed.first_label if parsed.first_label is not None else parsed.description_at
         title = self.title
         for line in self._lines[: end or 0]:
             text = line.text
@@ -200,12 +228,26 @@ class ProgrammePage:
     @property
     def description(self) -> str | None:
         """Plain text after the Description label: paragraphs, ``- item`` lists, sub-headings."""
-        values, description_at, _ = self._parsed
-        if description_at is None:
+        parsed = self._parsed
+        if parsed.description_at is None:
             return None
-        lines = self._lines[description_at:]
-        head = values.get("description") or []
+        lines = self._lines[parsed.description_at :]
+        head = parsed.values.get("description") or []
         text = render_blocks(lines)
         if head:
             return "\n\n".join(filter(None, [head[0], text]))
         return text
+
+    def to_item(self, url: str, fetched_at: datetime) -> ProgrammeItem:
+        """The page's programme, as found at *url* (fetched at *fetched_at*)."""
+        return ProgrammeItem(
+            url=url,
+            fetched_at=fetched_at,
+            title=self.title,
+            name=self.name,
+            country=self.country,
+            target_audience=self.target_audience,
+            organisation=self.organisation,
+            objectives=self.objectives,
+            description=self.description,
+        )

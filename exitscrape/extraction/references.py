@@ -12,15 +12,10 @@ from __future__ import annotations
 import calendar
 import re
 from functools import cache
-from typing import TypedDict
 
 import pycountry
 
-
-class Reference(TypedDict):
-    author: str
-    year: int
-
+from exitscrape.items import Reference
 
 _PARENTHESIS = re.compile(r"\(([^()]*)\)")
 # An author is capitalised text without digits or parentheses: "Butt & Tuck", "Smith et al.",

@@ -1,5 +1,8 @@
-"""Normalisation pipeline: clean text, split objectives, add ISO country codes and the
-description's citations, nulls not blanks."""
+"""Normalisation pipeline: a programme's ISO country code and the citations in its description.
+
+The page object hands over cleaned text (:mod:`exitscrape.extraction.programme`); this adds what
+is derived from it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ import pycountry
 
 from exitscrape.extraction.references import extract_references
 from exitscrape.items import ProgrammeItem
-from exitscrape.text import clean_multiline, clean_text
 
 # Names pycountry does not resolve by exact lookup, mostly short or older English names.
 # Kosovo has no ISO code; XK is the user-assigned code in common use (EU, IMF, ...).
@@ -37,8 +39,6 @@ COUNTRY_ALIASES = {
     "us": "US",
     "united states of america": "US",
 }
-_OBJECTIVE_SPLIT = re.compile(r"\s*[;\n]\s*")
-_BULLET = re.compile(r"^(?:[-–—•·*]|\d+[.)])\s+")
 
 
 @cache
@@ -57,26 +57,13 @@ def country_code(country: str | None) -> str | None:
     return None
 
 
-def split_objectives(value: str | list[str] | None) -> list[str]:
-    """Objectives as a list: split on ``;`` and line breaks, bullets and end punctuation dropped."""
-    if not value:
-        return []
-    raw = value if isinstance(value, list) else _OBJECTIVE_SPLIT.split(value)
-    items = (clean_text(_BULLET.sub("", part.strip())) for part in raw)
-    return [item.rstrip(" ;,") for item in items if item and item.rstrip(" ;,.")]
-
-
 class NormalisePipeline:
-    """Cleans every text field of a :class:`ProgrammeItem` in place; other items pass through."""
+    """Adds ``country_code`` and ``references`` to a :class:`ProgrammeItem`; other items pass
+    through."""
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ProgrammeItem):
             return item
-        for field in ("title", "name", "country", "target_audience", "organisation"):
-            setattr(item, field, clean_text(getattr(item, field)))
-        item.name = item.name or item.title
-        item.objectives = split_objectives(item.objectives)
-        item.description = clean_multiline(item.description)
         item.country_code = country_code(item.country)
         item.references = extract_references(item.description)
         return item

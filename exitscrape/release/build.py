@@ -16,10 +16,11 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from exitscrape.dataset.diff import Diff, diff_tables
-from exitscrape.dataset.store import DatasetError, DatasetStore, file_sha256
+from exitscrape.dataset.files import atomic_write, file_sha256
+from exitscrape.dataset.store import DatasetError, DatasetStore
 from exitscrape.release.card import SITE_URL, TITLE, CardFacts, data_card
 from exitscrape.release.changelog import changelog, section
 from exitscrape.release.datapackage import CSV_DIALECT, table_schema, write_csv
@@ -63,16 +64,22 @@ def read_registry(store: DatasetStore) -> list[dict[str, Any]]:
 
 
 def _write_registry(store: DatasetStore, releases: list[dict[str, Any]]) -> None:
-    path = store.root / REGISTRY
-    tmp = path.with_name(f".{REGISTRY}.tmp")
-    tmp.write_text(json.dumps({"releases": releases}, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    document = json.dumps({"releases": releases}, indent=2, ensure_ascii=False) + "\n"
+    atomic_write(store.root / REGISTRY, document)
 
 
-def _plan(
-    store: DatasetStore, version: str, releases: list[dict[str, Any]]
-) -> tuple[dict[str, Any] | None, Diff | None, str, str]:
-    """(previous release, diff, level, release number) for a new release of *version*."""
+@dataclass(frozen=True)
+class _Numbering:
+    """Where a new release stands against the previous one."""
+
+    previous: dict[str, Any] | None  # the previous release's registry entry
+    diff: Diff | None  # against the previous release's dataset version
+    level: str
+    release: str
+
+
+def _numbering(store: DatasetStore, version: str, releases: list[dict[str, Any]]) -> _Numbering:
+    """The number (and why) of a new release of *version*."""
     later = [r for r in releases if r["dataset_version"] > version]
     if later:
         raise ReleaseError(
@@ -80,7 +87,7 @@ def _plan(
             f"{later[-1]['dataset_version']}): releases only move forward"
         )
     if not releases:
-        return None, None, "first", FIRST
+        return _Numbering(None, None, "first", FIRST)
     previous = releases[-1]
     try:
         old = store.read("programmes", previous["dataset_version"])
@@ -93,10 +100,12 @@ def _plan(
     diff = diff_tables(old, store.read("programmes", version))
     schema_changed = previous.get("schema_version") != store.manifest(version).get("schema_version")
     level = change_level(diff, schema_changed)
-    return previous, diff, level, bump(previous["release"], level)
+    return _Numbering(previous, diff, level, bump(previous["release"], level))
 
 
-def _resource(folder: Path, name: str, path: str, fmt: str, schema: dict[str, Any]) -> dict:
+def _resource(
+    folder: Path, name: str, path: str, fmt: str, schema: dict[str, Any]
+) -> dict[str, Any]:
     file = folder / path
     resource: dict[str, Any] = {
         "name": f"{name}-{fmt}",
@@ -173,14 +182,16 @@ def _zip(folder: Path, target: Path, created: str) -> None:
     """A zip of *folder*'s files at its root, where frictionless looks for datapackage.json, with
     fixed timestamps (reproducible)."""
     stamp = datetime.fromisoformat(created).timetuple()[:6]
-    tmp = target.with_name(f".{target.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, path.read_bytes())
-    os.replace(tmp, target)
+
+    def write(file: BinaryIO) -> None:
+        with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, path.read_bytes())
+
+    atomic_write(target, write)
 
 
 def _check_out(out: Path, force: bool) -> None:
@@ -212,9 +223,15 @@ def build_release(
         current_section = recorded["changelog"]
     else:
         earlier = releases
-        previous, diff, level, number = _plan(store, version, releases)
+        numbering = _numbering(store, version, releases)
+        previous, diff, level, number = (
+            numbering.previous,
+            numbering.diff,
+            numbering.level,
+            numbering.release,
+        )
         created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        schemas = (
+        schema_versions = (
             (previous.get("schema_version", "?"), manifest.get("schema_version", "?"))
             if previous
             else None
@@ -227,7 +244,7 @@ def build_release(
             previous,
             diff,
             level,
-            schemas,
+            schema_versions,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))

@@ -118,7 +118,7 @@ class SiteServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def count(self, handler: BaseHTTPRequestHandler, status: int) -> None:
         with self._lock:

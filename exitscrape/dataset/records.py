@@ -1,0 +1,94 @@
+"""What one crawl met, gathered for assembly: the menu, every page, and the programme items
+spooled to disk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from exitscrape.items import PageItem, ProgrammeItem, SiteMenu, programme_key
+
+#: The fields that say what a programme is; their hash tells copies and edits apart.
+CONTENT_FIELDS = ("name", "country", "target_audience", "organisation", "objectives", "description")
+
+
+def content_sha256(item: ProgrammeItem) -> str:
+    content = {name: getattr(item, name) for name in CONTENT_FIELDS}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeStub:
+    """What assembly needs of one programme page to group and choose; the item is on disk."""
+
+    url: str
+    name: str | None
+    country: str | None
+    country_code: str | None
+    fetched_at: datetime
+    content_sha256: str
+    filled: int  # content fields with a value
+    offset: int  # where the item starts in the spool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Programmes with equal keys are copies of one programme."""
+        return programme_key(self.name, self.country, self.country_code)
+
+
+class CrawlRecords:
+    """Everything one crawl met, as the spider reported it.
+
+    Programme items, the bulk of a crawl (their text), go to a temporary spool file as they
+    arrive and are read back one at a time while the tables are built, so memory holds a small
+    :class:`ProgrammeStub` per programme page rather than every description (BENCHMARKS.md).
+    """
+
+    def __init__(self) -> None:
+        self.menu: SiteMenu | None = None
+        self.pages: list[PageItem] = []
+        self.stubs: list[ProgrammeStub] = []
+        # Open as long as the records live: closed by close(), or when they are collected.
+        self._spool = tempfile.TemporaryFile(prefix="exitscrape-records-")  # noqa: SIM115
+
+    def add(self, item: object) -> None:
+        if isinstance(item, ProgrammeItem):
+            offset = self._spool.seek(0, os.SEEK_END)
+            pickle.dump(item, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+            self.stubs.append(
+                ProgrammeStub(
+                    url=item.url,
+                    name=item.name,
+                    country=item.country,
+                    country_code=item.country_code,
+                    fetched_at=item.fetched_at,
+                    content_sha256=content_sha256(item),
+                    filled=sum(bool(getattr(item, f)) for f in CONTENT_FIELDS),
+                    offset=offset,
+                )
+            )
+        elif isinstance(item, PageItem):
+            self.pages.append(item)
+        elif isinstance(item, SiteMenu) and self.menu is None:
+            self.menu = item
+
+    def programme(self, stub: ProgrammeStub) -> ProgrammeItem:
+        """The item *stub* stands for, read back from the spool."""
+        self._spool.seek(stub.offset)
+        item: ProgrammeItem = pickle.load(self._spool)
+        return item
+
+    @property
+    def programmes(self) -> Iterator[ProgrammeItem]:
+        """Every programme item, in arrival order, read back from the spool."""
+        return (self.programme(stub) for stub in self.stubs)
+
+    def close(self) -> None:
+        """Delete the spool (also done when the records are garbage-collected)."""
+        self._spool.close()

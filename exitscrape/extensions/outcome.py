@@ -1,0 +1,67 @@
+"""What a run produced: one typed record, filled by the publish extension and read by the
+``exitscrape crawl`` summary and the run report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # readers of run reports (`exitscrape runs`) need neither pyarrow nor Scrapy
+    from exitscrape.dataset.quality import GateResult
+    from exitscrape.incremental.quickcheck import QuickCheckSummary
+
+
+class Outcome(StrEnum):
+    PUBLISHED = "published"  # a new version
+    UNCHANGED = "unchanged"  # the data equals the latest version's
+    GATE_FAILED = "gate_failed"  # a quality gate stopped publishing
+    FAILED = "failed"  # nothing usable was crawled, or publishing failed
+    LOCKED = "locked"  # another run holds the data dir's lock
+
+
+#: Stats the outcome is also written to, for the stats dump at the end of a ``scrapy crawl`` or
+#: scrapyd log (exitscrape itself reads :class:`RunOutcome`, never these).
+OUTCOME_STAT = "exitscrape/outcome"
+VERSION_STAT = "exitscrape/version"
+
+#: Exit status of ``exitscrape crawl`` for each outcome (the CLI's epilog documents them).
+EXIT_CODES = {
+    Outcome.PUBLISHED: 0,
+    Outcome.UNCHANGED: 0,
+    Outcome.FAILED: 1,
+    Outcome.GATE_FAILED: 3,
+    Outcome.LOCKED: 4,
+}
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    started: datetime
+    data_dir: Path
+    start_url: str | None = None
+    outcome: Outcome = Outcome.FAILED
+    reason: str | None = None  # why the run did not publish, in words
+    version: str | None = None  # the version published, or the latest one the data equals
+    finish_reason: str | None = None  # Scrapy's
+    # The crawl: URLs met (dataset pages), requests sent, responses got, of which 304s.
+    pages: int = 0
+    requests: int = 0
+    responses: int = 0
+    revalidated: int = 0
+    failed_pages: int = 0
+    failed_by_reason: dict[str, int] = field(default_factory=dict)
+    programmes: int = 0
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "<url>: <error>" for every page with one
+    gates: list[GateResult] = field(default_factory=list)
+    forced: list[str] = field(default_factory=list)  # gates that failed and were overridden
+    quick_check: QuickCheckSummary | None = None
+    report: Path | None = None  # where the run report was written
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]

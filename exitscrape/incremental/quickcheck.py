@@ -1,0 +1,236 @@
+"""Quick check: does every page still answer as it did in the last full crawl?
+
+A crawl's output is a function of the answers it gets: the same answer at every URL gives the
+same menu, links, pages and programmes. A full crawl whose data became the latest version
+(published, or found equal to it) leaves a *plan* in the cache dir: every URL it met with its
+answer (final URL after redirects, status, SHA-256 of the body, or the error) and the response's
+validators (``ETag``, ``Last-Modified``). The next run first asks for exactly those URLs with
+``If-None-Match`` / ``If-Modified-Since``, bypassing the cache, and compares answers without
+parsing anything: ``304 Not Modified`` is the same answer, a full response is compared by its
+body's hash. All the same: the data is the plan's version's, nothing is parsed or published.
+One differs: the spider crawls the site as usual, and a page confirmed the same is served from
+the cache when the cached body has the confirmed hash
+(:data:`~exitscrape.spiders.meta.CONFIRMED_SHA256`).
+
+No usable plan (first run, a plan for another version than the latest, another start URL or
+exitscrape version, the HTTP cache off, ``--full``): a full crawl.
+
+This module holds the plan and the check's verdict; :mod:`exitscrape.incremental.middleware`
+sends the requests, the publish extension (:mod:`exitscrape.extensions.publish`) writes the plan.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from exitscrape import __version__
+from exitscrape.dataset.files import atomic_write
+from exitscrape.dataset.store import DatasetStore, resolve_data_dir
+from exitscrape.incremental.cache import cache_dir
+from exitscrape.items import PageItem
+
+logger = logging.getLogger(__name__)
+
+PLAN_FILE = "quick-check.json"
+#: The ``pages`` table columns a plan is made of.
+PLAN_COLUMNS = ("url", "final_url", "status", "kind", "body_sha256", "content_type", "error")
+_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one URL answered: equal answers make the crawl read the same thing."""
+
+    final_url: str | None
+    status: int | None
+    body_sha256: str | None
+    error: str | None = None  # only when no usable response came (HTTP 404, timeout, robots)
+
+    @property
+    def is_dropped_redirect(self) -> bool:
+        """A redirect to a page the crawl had already met (recorded without a body)."""
+        return (
+            self.status is not None
+            and 300 <= self.status < 400
+            and self.body_sha256 is None
+            and self.error is None
+        )
+
+    def same_as(self, observed: Answer) -> bool:
+        if self.is_dropped_redirect:  # now answered by the page it leads to
+            return observed.final_url == self.final_url
+        return self == observed
+
+    def difference(self, observed: Answer) -> str:
+        """How *observed* differs, in words."""
+        if observed.error != self.error:
+            return f"now {observed.error or f'HTTP {observed.status}'}, was {self.error or 'fine'}"
+        if observed.status != self.status:
+            return f"status {self.status} -> {observed.status}"
+        if observed.final_url != self.final_url:
+            return f"now leads to {observed.final_url}, was {self.final_url}"
+        return "content changed"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPage:
+    answer: Answer
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def recorded_answer(row: dict[str, Any]) -> Answer:
+    """The answer a ``pages`` table row records."""
+    failure = row["body_sha256"] is None and row["content_type"] is None and row["error"]
+    return Answer(
+        final_url=row["final_url"],
+        status=row["status"],
+        body_sha256=row["body_sha256"],
+        error=row["error"] if failure else None,
+    )
+
+
+def plan_path(settings: BaseSettings) -> Path:
+    return cache_dir(settings) / PLAN_FILE
+
+
+def write_plan(
+    settings: BaseSettings,
+    *,
+    version: str,
+    start_url: str,
+    rows: list[dict[str, Any]],
+    page_items: Iterable[PageItem],
+    programmes: int,
+) -> None:
+    """Leave the plan for the next run: *rows* of this crawl's pages table (one per URL), with
+    the validators of the responses in *page_items*."""
+    validators = {p.url: (p.etag, p.last_modified) for p in page_items if p.etag or p.last_modified}
+    pages = {}
+    for row in rows:
+        answer = recorded_answer(row)
+        etag, last_modified = validators.get(row["url"], (None, None))
+        pages[row["url"]] = [*_fields(answer), etag, last_modified]
+    document = {
+        "format": _FORMAT,
+        "version": version,
+        "start_url": start_url,
+        "exitscrape_version": __version__,
+        "programmes": programmes,
+        "failed_pages": sum(1 for row in rows if row["kind"] == "failed"),
+        "problems": [f"{row['url']}: {row['error']}" for row in rows if row["error"]],
+        "pages": pages,
+    }
+    path = plan_path(settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(document))
+    except OSError as error:  # the next run will crawl in full: slower, not wrong
+        logger.warning("Cannot write the quick-check plan %s: %s", path, error)
+
+
+def _fields(answer: Answer) -> list[Any]:
+    return [answer.final_url, answer.status, answer.body_sha256, answer.error]
+
+
+@dataclass
+class QuickCheck:
+    """The plan of the last full crawl, and what this run has seen of it."""
+
+    version: str
+    pages: dict[str, PlannedPage]
+    programmes: int
+    failed_pages: int
+    problems: list[str]
+    confirmed: dict[str, str | None] = field(default_factory=dict)  # URL -> body hash
+    not_modified: int = 0
+    changed: str | None = None  # the first URL whose answer differs, and how
+
+    @classmethod
+    def load(cls, settings: BaseSettings, start_url: str) -> QuickCheck | None:
+        """The check for a run of *start_url*, or ``None`` (the reason logged) when the run must
+        crawl in full."""
+        if not settings.getbool("EXITSCRAPE_QUICK_CHECK"):
+            return None
+        if not settings.getbool("HTTPCACHE_ENABLED"):
+            logger.info("No quick check: the HTTP cache is off")
+            return None
+        path = plan_path(settings)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            logger.warning("No quick check: cannot read %s: %s", path, error)
+            return None
+        latest = DatasetStore(resolve_data_dir(settings.get("EXITSCRAPE_DATA_DIR"))).latest()
+        why_not = (
+            "the plan has another format"
+            if document.get("format") != _FORMAT
+            else f"the plan is for version {document.get('version')}, the latest is {latest}"
+            if document.get("version") != latest
+            else "the last full crawl started from another URL"
+            if document.get("start_url") != start_url
+            else f"the last full crawl ran exitscrape {document.get('exitscrape_version')}"
+            if document.get("exitscrape_version") != __version__
+            else None
+        )
+        if why_not:
+            logger.info("No quick check: %s", why_not)
+            return None
+        pages = {
+            url: PlannedPage(Answer(*values[:4]), *values[4:])
+            for url, values in document["pages"].items()
+        }
+        return cls(
+            document["version"],
+            pages,
+            document["programmes"],
+            document["failed_pages"],
+            document["problems"],
+        )
+
+    def not_modified_answer(self, url: str, final_url: str) -> Answer:
+        """The answer a ``304 Not Modified`` for *url* (reached at *final_url*) stands for."""
+        self.not_modified += 1
+        planned = self.pages[url].answer
+        return Answer(final_url, planned.status, planned.body_sha256, planned.error)
+
+    def observe(self, url: str, answer: Answer) -> bool:
+        """Record *url*'s answer in this run; ``True`` when it is the first difference."""
+        planned = self.pages.get(url)
+        if planned is not None and planned.answer.same_as(answer):
+            self.confirmed[url] = answer.body_sha256
+            return False
+        if self.changed is not None:
+            return False
+        self.changed = f"{url} {planned.answer.difference(answer) if planned else 'is new'}"
+        return True
+
+    @property
+    def unchanged(self) -> bool:
+        """Every page answered as before."""
+        return self.changed is None and len(self.confirmed) == len(self.pages)
+
+    def summary(self) -> QuickCheckSummary:
+        return QuickCheckSummary(
+            self.version, len(self.pages), len(self.confirmed), self.not_modified, self.changed
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QuickCheckSummary:
+    """What a run's quick check found (in the run's outcome and report)."""
+
+    version: str  # the version whose plan was checked
+    pages: int  # pages in the plan
+    confirmed: int  # pages that answered as before
+    not_modified: int  # of which with a 304
+    changed: str | None  # the first page that answered differently, and how

@@ -1,0 +1,20 @@
+"""Request meta keys that exitscrape's components share, declared in one place.
+
+Scrapy's own keys (``redirect_urls``, ``redirect_reasons``, ``dont_cache``,
+``handle_httpstatus_list``) are used as Scrapy documents them.
+"""
+
+from __future__ import annotations
+
+#: The URL of the page whose link led to the request (``None`` for the start URL); set by the
+#: spider, recorded as ``pages.referer``.
+REFERER = "exitscrape_referer"
+#: Marks the request for the start URL; set by the spider.
+START = "exitscrape_start"
+#: Marks a quick-check request, with the URL the plan knows it by; set and read by
+#: :mod:`exitscrape.incremental.middleware`.
+RECHECK_URL = "exitscrape_recheck_url"
+#: The SHA-256 of the body the site was found to serve earlier in this run (by the quick check):
+#: a cached copy with that body is current and served without asking the site again. Set by
+#: :mod:`exitscrape.incremental.middleware`, read by :mod:`exitscrape.incremental.cache`.
+CONFIRMED_SHA256 = "exitscrape_confirmed_sha256"

@@ -1,0 +1,72 @@
+"""How the crawl reads what a request got: a response's media type, body hash and text, or
+why it failed. Shared by the spider and the quick check, so both record the same answer."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from exitscrape.extraction.encoding import page_encoding
+from exitscrape.items import HTML_MEDIA_TYPES
+
+
+def header(response: Response, name: bytes) -> str | None:
+    """A response header's value as text (latin-1, as HTTP defines it), or ``None``."""
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def media_type(response: Response) -> str | None:
+    """The ``Content-Type`` without parameters, lower case."""
+    value = header(response, b"Content-Type")
+    return value.split(";")[0].strip().lower() if value else None
+
+
+def is_html(response: Response) -> bool:
+    """A web page to parse: text, served as HTML or without a ``Content-Type``."""
+    if not isinstance(response, TextResponse):
+        return False
+    content_type = (header(response, b"Content-Type") or "").lower()
+    return not content_type or any(t in content_type for t in HTML_MEDIA_TYPES)
+
+
+def body_sha256(response: Response, html: bool) -> str | None:
+    """The body's hash as the crawl records it: a web page's always, another file's when it has
+    a body (a HEAD request gets none)."""
+    return hashlib.sha256(response.body).hexdigest() if html or response.body else None
+
+
+def decoded(response: TextResponse) -> TextResponse:
+    """The response decoded with the first encoding that fits its bytes
+    (:func:`~exitscrape.extraction.encoding.page_encoding`)."""
+    name = page_encoding(response.body, response.headers.get(b"Content-Type"))
+    if name is None or name == codecs.lookup(response.encoding).name:
+        return response
+    return response.replace(encoding=name)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureInfo:
+    """What a failed request tells the dataset."""
+
+    status: int | None  # the HTTP status, when a response came
+    error: str  # in words
+    skipped: bool  # not sent on purpose (robots.txt forbids it, it redirects off the site)
+
+
+def describe_failure(failure: Failure) -> FailureInfo:
+    error = failure.value
+    if isinstance(error, HttpError):  # a subclass of IgnoreRequest, but a real failure
+        status = error.response.status
+        return FailureInfo(status, f"HTTP {status}", skipped=False)
+    message = str(error).strip() or type(error).__name__
+    if isinstance(error, IgnoreRequest):
+        robots = "robots.txt" in message.lower()
+        return FailureInfo(None, "disallowed by robots.txt" if robots else message, skipped=True)
+    return FailureInfo(None, f"{type(error).__name__}: {message}", skipped=False)
