@@ -65,6 +65,8 @@ class PageItem:
     # The response's validators, kept for the next run's quick check (exitscrape.incremental).
     etag: str | None = None
     last_modified: str | None = None
+    # The WARC record ID of the response in the version's captures (exitscrape.evidence).
+    warc_record_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -46,9 +46,14 @@ REMOTE_CONTROL_ENABLED = False
 # Downloader middlewares: record redirects that leave the site as failures (Scrapy drops them
 # silently); our HTTP cache middleware replaces Scrapy's (see HTTPCACHE_* below: it never
 # replays a stale page); the quick check drops its own queued requests once the crawl begins.
+# Every response is recorded in the version's captures (captures.warc.gz, the evidence each value
+# can be checked against and the version rebuilt from): between the cache (900), which turns a
+# 304 into the page it stands for, and the redirect (600) and off-site (650) middlewares, which
+# consume responses, so that every answer is recorded as the crawl read it.
 DOWNLOADER_MIDDLEWARES = {
     "exitscrape.incremental.middleware.QuickCheckDownloaderMiddleware": 50,
     "exitscrape.downloadermiddlewares.offsite.OffsiteRedirectMiddleware": 650,
+    "exitscrape.evidence.capture.CaptureMiddleware": 890,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "exitscrape.incremental.cache.RevalidatingCacheMiddleware": 900,
 }
@@ -100,6 +105,11 @@ EXITSCRAPE_QUICK_CHECK = True
 # `exitscrape crawl` exits 3, unless forced. Their thresholds are settings too
 # (EXITSCRAPE_GATE_MIN_PROGRAMMES, _MIN_PROGRAMME_RATIO, _COVERAGE_BASELINE, _MIN_COVERAGE_RATIO,
 # _MAX_FAILED_SHARE): the defaults, and why, are in exitscrape/dataset/quality.py (Thresholds).
+
+# Rebuilding a version from its captures (`exitscrape rebuild`, exitscrape/evidence/replay.py):
+# the folder of the version whose captures answer every request instead of the network. Set by
+# `exitscrape rebuild` together with the download handlers that replay them; empty: a crawl.
+EXITSCRAPE_REPLAY = ""
 
 # Publish even when a gate fails (`exitscrape crawl --force`); recorded in manifest and report.
 EXITSCRAPE_FORCE = False

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from exitscrape.cli.options import add_data_dir
-from exitscrape.dataset.diff import brief, diff_tables
+from exitscrape.dataset.diff import Diff, brief, diff_tables
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
 
@@ -47,16 +47,22 @@ def run(args: argparse.Namespace) -> int:
     print(f"{old} -> {new}")
     if result.empty:
         print("no differences")
-    for row in result.added:
-        print(f"+ added    {row['programme_id']}  ({row['name']})")
-    for row in result.removed:
-        print(f"- removed  {row['programme_id']}  ({row['name']})")
-    for change in result.changed:
-        print(f"~ changed  {change.programme_id}  ({change.name}): {', '.join(change.fields)}")
-        for name, (before, after) in change.fields.items():
-            print(f"    {name}: {brief(before)} -> {brief(after)}")
-    for column in result.added_columns:
-        print(f"+ column   {column}")
-    for column in result.removed_columns:
-        print(f"- column   {column}")
+    for line in lines(result):
+        print(line)
     return 0
+
+
+def lines(result: Diff) -> list[str]:
+    """The differences, one line per programme or column (and one per changed field)."""
+    out = []
+    for row in result.added:
+        out.append(f"+ added    {row['programme_id']}  ({row['name']})")
+    for row in result.removed:
+        out.append(f"- removed  {row['programme_id']}  ({row['name']})")
+    for change in result.changed:
+        out.append(f"~ changed  {change.programme_id}  ({change.name}): {', '.join(change.fields)}")
+        for name, (before, after) in change.fields.items():
+            out.append(f"    {name}: {brief(before)} -> {brief(after)}")
+    out += [f"+ column   {column}" for column in result.added_columns]
+    out += [f"- column   {column}" for column in result.removed_columns]
+    return out

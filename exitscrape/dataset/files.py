@@ -11,8 +11,10 @@ never a torn one, whenever the writer is killed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +25,31 @@ FILE_MODE = 0o644
 
 
 def file_sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return stream_sha256(file)
+
+
+def stream_sha256(file: BinaryIO) -> str:
+    """SHA-256 of what is left to read in *file*."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    for chunk in iter(lambda: file.read(1 << 20), b""):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """*path* opened for reading, when it is a regular file: a symlink, a FIFO or a device planted
+    in its place is refused with :class:`OSError`, never followed or waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "a symbolic link, not a regular file", str(path)) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return os.fdopen(fd, "rb")
 
 
 def fsync_path(path: Path) -> None:

@@ -6,9 +6,12 @@ Layout of a data dir::
     <data-dir>/<version>/programmes.parquet
     <data-dir>/<version>/pages.parquet
     <data-dir>/<version>/manifest.json
+    <data-dir>/<version>/captures.warc.gz   the HTTP exchanges the crawl made (exitscrape.evidence)
 
 A version is built in a hidden temporary directory, fsynced, renamed into place and only then
 named in LATEST, so readers never see a partial version and a crash leaves the last one intact.
+Files a run writes while it crawls (its captures) are staged in the data dir (:meth:`stage`) and
+moved into the version being built, so they are published with it or not at all.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from exitscrape.dataset.files import atomic_write, file_sha256, fsync_path
+from exitscrape.dataset.files import FILE_MODE, atomic_write, file_sha256, fsync_path
 from exitscrape.dataset.schema import SCHEMA_VERSION, TABLES
 
 #: Where versions are published unless ``--data-dir`` or the ``EXITSCRAPE_DATA_DIR`` setting or
@@ -122,12 +126,33 @@ class DatasetStore:
             name = f"{base}-{count:03d}"
         return name
 
-    def publish(
-        self, tables: dict[str, pa.Table], digest: str, manifest: dict[str, Any]
-    ) -> str | None:
-        """Publish *tables* as a new version; ``None`` when the programmes equal the latest's."""
+    def stage(self, suffix: str) -> tuple[Path, BinaryIO]:
+        """A new, empty file in the data dir (hidden, created with ``O_EXCL``) and the file open
+        for writing: for a file to publish with the next version (``publish(files=...)``), on the
+        data dir's filesystem so that publishing moves it in one rename. Remove it if it is not
+        published; one left by a killed run is removed by the next publish."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self._remove_leftovers()
+        fd, name = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=suffix, dir=self.root)
+        return Path(name), os.fdopen(fd, "wb")
+
+    def publish(
+        self,
+        tables: dict[str, pa.Table],
+        digest: str,
+        manifest: dict[str, Any],
+        files: Mapping[str, Path] | None = None,
+    ) -> str | None:
+        """Publish *tables* as a new version; ``None`` when the programmes equal the latest's.
+
+        *files* maps a name in the version to a file staged in the data dir (:meth:`stage`),
+        moved into the version (and listed in its manifest) when one is published.
+        """
+        files = dict(files or {})
+        for name in files:
+            if name in ("", ".", "..", "manifest.json") or "/" in name or name.endswith(".parquet"):
+                raise ValueError(f"not a name for a version's extra file: {name!r}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_leftovers(keep=frozenset(path.absolute() for path in files.values()))
         versions = self.versions()
         if versions and versions[-1] != self.latest():
             # A run killed after renaming its complete version into place, before naming it in
@@ -139,12 +164,18 @@ class DatasetStore:
         version = self._new_version_name()
         tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=self.root))
         try:
-            files = {}
+            listed = {}
             for name, table in tables.items():
                 path = tmp / f"{name}.parquet"
                 pq.write_table(table.cast(TABLES[name]), path, compression="zstd")
                 fsync_path(path)
-                files[path.name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+                listed[path.name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+            for name, staged in files.items():
+                path = tmp / name
+                os.replace(staged, path)  # staged in the data dir: a rename, never a copy
+                os.chmod(path, FILE_MODE)
+                fsync_path(path)
+                listed[name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
             full_manifest = {
                 "version": version,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -152,7 +183,7 @@ class DatasetStore:
                 "parent": parent,
                 "programmes_digest": digest,
                 "rows": {name: table.num_rows for name, table in tables.items()},
-                "files": files,
+                "files": listed,
                 **manifest,
             }
             atomic_write(
@@ -169,11 +200,17 @@ class DatasetStore:
         self._write_latest(version)
         return version
 
-    def _remove_leftovers(self) -> None:
-        """Remove what a run killed mid-publish left: its version being built, a LATEST being
-        written."""
+    def _remove_leftovers(self, keep: frozenset[Path] = frozenset()) -> None:
+        """Remove what a killed run left: its version being built, its staged files (except
+        those in *keep*, being published), a LATEST being written. A symlink is removed, never
+        followed."""
         for leftover in self.root.glob(_TMP_PREFIX + "*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+            if leftover.absolute() in keep:
+                continue
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
         for leftover in self.root.glob(f".{LATEST}.*.tmp"):
             leftover.unlink(missing_ok=True)
 

@@ -29,6 +29,7 @@ from exitscrape import __version__
 from exitscrape.dataset.assemble import Tables, assemble
 from exitscrape.dataset.quality import Thresholds, check
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.evidence.capture import RunEvidence, run_evidence
 from exitscrape.extensions import runreport
 from exitscrape.extensions.outcome import OUTCOME_STAT, VERSION_STAT, Outcome, RunOutcome
 from exitscrape.extensions.runlock import LockBusy, RunLock
@@ -88,13 +89,15 @@ class PublishExtension:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.outcome.finish_reason = reason
+        evidence = run_evidence(self.crawler)
         try:
             if self._holding_lock:
-                self._publish(reason)
+                self._publish(reason, evidence)
         except Exception as error:  # the run must still end with an outcome and a report
             logger.exception("Publishing failed")
             self._set(Outcome.FAILED, f"internal error while publishing: {error!r}")
         finally:
+            evidence.discard()  # published with the version, or removed: never left behind
             self._report()
             if self._holding_lock:
                 self.lock.release()
@@ -131,7 +134,7 @@ class PublishExtension:
         run.problems = quick_check.problems
         return True
 
-    def _publish(self, reason: str) -> None:
+    def _publish(self, reason: str, evidence: RunEvidence) -> None:
         if self._quick_check_verdict(reason):
             return
         settings = self.crawler.settings
@@ -188,7 +191,12 @@ class PublishExtension:
             "forced": run.forced or None,
         }
         try:
-            version = self.store.publish(tables.as_dict, tables.digest, manifest)
+            version = self.store.publish(
+                tables.as_dict,
+                tables.digest,
+                {**manifest, **evidence.manifest()},
+                files=evidence.files(),
+            )
         except OSError as error:
             self._set(Outcome.FAILED, f"could not write the dataset to {self.store.root}: {error}")
             return

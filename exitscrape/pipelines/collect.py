@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 
 from exitscrape.dataset.records import CrawlRecords
 from exitscrape.items import PageItem
-from exitscrape.spiders.meta import REFERER
+from exitscrape.spiders.meta import CAPTURED_AT, REFERER, WARC_RECORD_ID
 
 
 class CollectPipeline:
@@ -34,12 +34,15 @@ class CollectPipeline:
         callback, so record the redirecting URL here."""
         redirects = request.meta.get("redirect_urls")
         if redirects:
+            # One redirect: the request carries its capture; after several, the last one's.
+            captured = len(redirects) == 1
             self.records.add(
                 PageItem(
                     url=redirects[0],
                     final_url=request.url,
                     status=(request.meta.get("redirect_reasons") or [None])[0],
-                    fetched_at=datetime.now(UTC),
+                    fetched_at=(captured and request.meta.get(CAPTURED_AT)) or datetime.now(UTC),
                     referer=request.meta.get(REFERER),
+                    warc_record_id=request.meta.get(WARC_RECORD_ID) if captured else None,
                 )
             )

@@ -21,10 +21,13 @@ from typing import Any, BinaryIO
 from exitscrape.dataset.diff import Diff, diff_tables
 from exitscrape.dataset.files import atomic_write, file_sha256
 from exitscrape.dataset.store import DatasetError, DatasetStore
+from exitscrape.evidence.verify import captures_path
+from exitscrape.evidence.warc import CAPTURES_FILE, CapturesError
 from exitscrape.release.card import SITE_URL, TITLE, CardFacts, data_card
 from exitscrape.release.changelog import changelog, section
 from exitscrape.release.datapackage import CSV_DIALECT, table_schema, write_csv
 from exitscrape.release.semver import FIRST, bump, change_level
+from exitscrape.release.wacz import WACZ_FILE, page_list, write_wacz
 
 REGISTRY = "releases.json"
 PACKAGE_NAME = "exit-programmes"
@@ -127,6 +130,23 @@ def _resource(
     return resource
 
 
+def _evidence_resource(folder: Path) -> dict[str, Any]:
+    """The Data Package resource of the release's captures (a file, checked by its hash)."""
+    file = folder / WACZ_FILE
+    return {
+        "name": "captures",
+        "path": WACZ_FILE,
+        "type": "file",
+        "format": "wacz",
+        "mediatype": "application/wacz",
+        "bytes": file.stat().st_size,
+        "hash": f"sha256:{file_sha256(file)}",
+        "description": "Every HTTP response the crawl received, as a web archive (WARC in a "
+        "WACZ): the evidence each value was extracted from. Open it in ReplayWeb.page or pywb "
+        "(README.md, Checking a value against its source).",
+    }
+
+
 def _descriptor(
     folder: Path,
     release: str,
@@ -141,6 +161,8 @@ def _descriptor(
         for table in TABLE_NAMES
         for fmt in ("parquet", "csv")
     ]
+    if (folder / WACZ_FILE).is_file():
+        resources.append(_evidence_resource(folder))
     return {
         "name": PACKAGE_NAME,
         "title": TITLE,
@@ -214,6 +236,12 @@ def build_release(
     releases = read_registry(store)
     manifest = store.manifest(version)
     tables = {name: store.read(name, version) for name in TABLE_NAMES}
+    try:
+        captures: Path | None = captures_path(store.root / version, manifest, checksum=True)
+    except CapturesError as error:
+        if CAPTURES_FILE in (manifest.get("files") or {}):  # listed, but unusable: refuse
+            raise ReleaseError(f"cannot release version {version}: {error}") from None
+        captures = None  # a version published before captures were kept
     recorded = next((r for r in releases if r["dataset_version"] == version), None)
     diff: Diff | None = None
     if recorded:
@@ -255,7 +283,14 @@ def build_release(
             shutil.copyfile(store.table_path(name, version), data / f"{name}.parquet")
             write_csv(table, data / f"{name}.csv")
         files = [(p.relative_to(tmp).as_posix(), p.stat().st_size) for p in sorted(data.iterdir())]
-        facts = CardFacts(number, created[:10], f"{PACKAGE_NAME}-{number}", manifest, tables, files)
+        evidence = None
+        if captures is not None:
+            pages = page_list(tables["pages"], tables["programmes"])
+            write_wacz(captures, pages, tmp / WACZ_FILE)
+            evidence = (WACZ_FILE, (tmp / WACZ_FILE).stat().st_size)
+        facts = CardFacts(
+            number, created[:10], f"{PACKAGE_NAME}-{number}", manifest, tables, files, evidence
+        )
         (tmp / "README.md").write_text(data_card(facts))
         sections = [current_section, *(r["changelog"] for r in reversed(earlier))]
         (tmp / "CHANGELOG.md").write_text(changelog(sections))

@@ -1,0 +1,117 @@
+"""Checks of a version's evidence: its captures are intact, and hold what its pages table says the
+crawl read. Pure functions over the version's files; nothing here imports Scrapy.
+
+* :func:`captures_path`: the version's ``captures.warc.gz``, a regular file listed in its manifest
+  (and, asked to, matching the manifest's bytes and SHA-256), or why not;
+* :func:`check_evidence`: every record's digests (as ``warcio check`` verifies them), and every
+  ``pages`` row with a status against the response record it names (``warc_record_id``): the
+  record exists, is for the row's URL, has the row's status, and its body (without its
+  ``Content-Encoding``) hashes to the row's ``body_sha256``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from exitscrape.dataset.files import stream_sha256
+from exitscrape.evidence.warc import CAPTURES_FILE, CapturesError, open_captures, read_index
+
+
+@dataclass
+class EvidenceReport:
+    """What :func:`check_evidence` found."""
+
+    captures: bool  # whether the version has captures to check
+    responses: int = 0  # response records read
+    problems: list[str] = field(default_factory=list)
+    note: str | None = None  # why there was nothing to check
+
+
+def captures_path(version_dir: Path, manifest: dict[str, Any], *, checksum: bool = False) -> Path:
+    """The captures of the version in *version_dir*; :class:`CapturesError` says why there are
+    none to use (never published, missing, not a regular file, or with *checksum* not the file
+    the manifest lists)."""
+    listed = (manifest.get("files") or {}).get(CAPTURES_FILE)
+    if not isinstance(listed, dict):
+        why = "with captures off" if _has_ids(manifest) else "before captures were kept"
+        raise CapturesError(
+            f"version {version_dir.name} has no captures: it was published by exitscrape "
+            f"{manifest.get('exitscrape_version', '?')} {why}"
+        )
+    path = version_dir / CAPTURES_FILE
+    with open_captures(path) as file:  # exists, and is a regular file (not a symlink, a FIFO)
+        size, digest = os.fstat(file.fileno()).st_size, stream_sha256(file) if checksum else ""
+    if checksum and (size != listed.get("bytes") or digest != listed.get("sha256")):
+        raise CapturesError(
+            f"{path} is not the file the manifest lists ({size} bytes, SHA-256 {digest}; "
+            f"listed: {listed.get('bytes')} bytes, SHA-256 {listed.get('sha256')}): it was "
+            "changed after publishing"
+        )
+    return path
+
+
+def _has_ids(manifest: dict[str, Any]) -> bool:
+    """Whether the version's schema has ``pages.warc_record_id`` (1.2.0 on)."""
+    parts = str(manifest.get("schema_version", "0")).split(".")
+    try:
+        return (int(parts[0]), int(parts[1] if len(parts) > 1 else 0)) >= (1, 2)
+    except ValueError:
+        return False
+
+
+def check_evidence(version_dir: Path, manifest: dict[str, Any], pages: pa.Table) -> EvidenceReport:
+    """Check the captures of the version in *version_dir* against themselves and *pages*."""
+    try:
+        path = captures_path(version_dir, manifest)
+    except CapturesError as error:
+        if CAPTURES_FILE in (manifest.get("files") or {}):
+            return EvidenceReport(captures=True, problems=[f"{CAPTURES_FILE}: {error}"])
+        return EvidenceReport(captures=False, note=str(error))
+    index = read_index(path, check=True)
+    report = EvidenceReport(
+        captures=True,
+        responses=len(index.responses),
+        problems=[f"{CAPTURES_FILE}: {problem}" for problem in index.problems],
+    )
+    if index.info is None:
+        report.problems.append(f"{CAPTURES_FILE}: no warcinfo record (it cannot be rebuilt)")
+    by_id = index.by_id()
+    answered = {(response.url, response.status) for response in index.responses}
+    columns = ("url", "final_url", "status", "body_sha256", "warc_record_id")
+    rows = pages.select([c for c in columns if c in pages.schema.names]).to_pylist()
+    for row in rows:
+        if row["status"] is None:
+            continue
+        problem = _row_problem(row, by_id, answered)
+        if problem:
+            report.problems.append(f"pages row {row['url']}: {problem}")
+    return report
+
+
+def _row_problem(
+    row: dict[str, Any], by_id: dict[str, Any], answered: set[tuple[str, int | None]]
+) -> str | None:
+    urls = {row["url"], row["final_url"]}
+    record_id = row.get("warc_record_id")
+    if not record_id:  # a redirect met again after several hops: its response, by URL
+        if any((url, row["status"]) in answered for url in urls):
+            return None
+        return f"no response with status {row['status']} in {CAPTURES_FILE}"
+    record = by_id.get(record_id)
+    if record is None:
+        return f"its response {record_id} is not in {CAPTURES_FILE}"
+    if record.url not in urls:
+        return f"its response {record_id} is for {record.url}"
+    if record.status != row["status"]:
+        return f"its response {record_id} has status {record.status}, the row {row['status']}"
+    if row["body_sha256"] and record.payload_sha256 != row["body_sha256"]:
+        return (
+            f"the body of its response {record_id} has SHA-256 {record.payload_sha256}, "
+            f"the row says {row['body_sha256']}"
+        )
+    return None

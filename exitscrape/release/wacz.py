@@ -1,0 +1,56 @@
+"""A release's evidence: the version's captures packaged as a WACZ (Web Archive Collection
+Zipped) by the ``wacz`` package, with a pages list of the programme and category pages, which
+ReplayWeb.page opens in a browser and pywb serves (``wb-manager add --unpack-wacz``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from exitscrape.dataset.store import DatasetError
+from exitscrape.evidence.warc import warc_date
+
+WACZ_FILE = "captures.wacz"
+_PAGE_KINDS = ("programme", "listing")
+
+
+def page_list(pages: pa.Table, programmes: pa.Table) -> list[dict[str, Any]]:
+    """The WACZ's pages (``pages/pages.jsonl``): every programme and category page fetched with
+    its capture date, programme pages titled with the programme's name."""
+    names = {
+        url: row["name"]
+        for row in programmes.select(["name", "source_urls"]).to_pylist()
+        for url in row["source_urls"]
+    }
+    listed = [{"format": "json-pages-1.0", "id": "pages", "title": "Programme and category pages"}]
+    for row in pages.select(["final_url", "status", "kind", "fetched_at"]).to_pylist():
+        if row["kind"] not in _PAGE_KINDS or row["status"] != 200 or not row["final_url"]:
+            continue
+        fetched: datetime = row["fetched_at"]
+        title = names.get(row["final_url"]) or f"Category page {row['final_url']}"
+        listed.append({"url": row["final_url"], "ts": warc_date(fetched), "title": title})
+    return listed
+
+
+def write_wacz(captures: Path, pages: list[dict[str, Any]], target: Path) -> None:
+    """``wacz create`` of *captures* with the page list *pages*, written to *target*."""
+    with tempfile.TemporaryDirectory(prefix="exitscrape-wacz-") as scratch:
+        listing = Path(scratch) / "pages.jsonl"
+        listing.write_text("".join(json.dumps(page) + "\n" for page in pages), encoding="utf-8")
+        command = ["create", "-o", str(target), "-p", str(listing), str(captures)]
+        result = subprocess.run(
+            [sys.executable, "-m", "wacz", *command],
+            capture_output=True,
+            text=True,
+            cwd=scratch,
+        )
+    if result.returncode != 0 or not target.is_file():
+        output = (result.stdout + result.stderr).strip().splitlines()[-5:]
+        raise DatasetError(f"wacz create failed: {' / '.join(output) or 'no output'}")
