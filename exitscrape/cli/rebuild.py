@@ -101,8 +101,8 @@ def run(args: argparse.Namespace) -> int:
         not_captured = outcome.failed_by_reason.get("NotCaptured", 0)
         if not args.quiet:
             print(
-                f"replayed the captures of version {version}: {outcome.pages} pages, "
-                f"{outcome.programmes} programmes, {not_captured} requests not captured; "
+                f"replayed the captures of version {version}: {outcome.pages} pages "
+                f"({not_captured} not captured), {outcome.programmes} programmes; "
                 "no network used"
             )
         if outcome.version is None:

@@ -283,11 +283,9 @@ def build_release(
             shutil.copyfile(store.table_path(name, version), data / f"{name}.parquet")
             write_csv(table, data / f"{name}.csv")
         files = [(p.relative_to(tmp).as_posix(), p.stat().st_size) for p in sorted(data.iterdir())]
-        evidence = None
         if captures is not None:
-            pages = page_list(tables["pages"], tables["programmes"])
-            write_wacz(captures, pages, tmp / WACZ_FILE)
-            evidence = (WACZ_FILE, (tmp / WACZ_FILE).stat().st_size)
+            write_wacz(captures, page_list(tables["pages"], tables["programmes"]), tmp / WACZ_FILE)
+        evidence = WACZ_FILE if captures is not None else None
         facts = CardFacts(
             number, created[:10], f"{PACKAGE_NAME}-{number}", manifest, tables, files, evidence
         )

@@ -28,7 +28,7 @@ class CardFacts:
     manifest: dict[str, Any]
     tables: dict[str, pa.Table]
     files: list[tuple[str, int]]  # (path, bytes) of every data file
-    evidence: tuple[str, int] | None = None  # (path, bytes) of the captures' WACZ, if any
+    evidence: str | None = None  # path of the captures' WACZ, if any
 
 
 def _counts(values: list[Any]) -> str:
@@ -92,7 +92,7 @@ def _checking(facts: CardFacts) -> list[str]:
             "were kept: the release holds no captures to check values against.",
             "",
         ]
-    path = facts.evidence[0]
+    path = facts.evidence
     return [
         *lines,
         f"Every value was extracted from a page the crawl received, and `{path}` holds every "
@@ -209,9 +209,8 @@ def data_card(facts: CardFacts) -> str:
         what = "Parquet (typed, lists as lists)" if path.endswith(".parquet") else "CSV copy"
         lines.append(f"| `{path}` | {rows_in} | {size} | {what} |")
     if facts.evidence:
-        path, size = facts.evidence
         lines.append(
-            f"| `{path}` | | {size} | every HTTP response the crawl received (web archive): "
+            f"| `{facts.evidence}` | | | every HTTP response the crawl received (web archive): "
             "the evidence, see *Checking a value against its source* |"
         )
     lines += [

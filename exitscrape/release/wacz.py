@@ -4,6 +4,7 @@ ReplayWeb.page opens in a browser and pywb serves (``wb-manager add --unpack-wac
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -23,7 +24,8 @@ _PAGE_KINDS = ("programme", "listing")
 
 def page_list(pages: pa.Table, programmes: pa.Table) -> list[dict[str, Any]]:
     """The WACZ's pages (``pages/pages.jsonl``): every programme and category page fetched with
-    its capture date, programme pages titled with the programme's name."""
+    its capture date, programme pages titled with the programme's name (ids derived from date
+    and URL: the same list every time)."""
     names = {
         url: row["name"]
         for row in programmes.select(["name", "source_urls"]).to_pylist()
@@ -35,7 +37,9 @@ def page_list(pages: pa.Table, programmes: pa.Table) -> list[dict[str, Any]]:
             continue
         fetched: datetime = row["fetched_at"]
         title = names.get(row["final_url"]) or f"Category page {row['final_url']}"
-        listed.append({"url": row["final_url"], "ts": warc_date(fetched), "title": title})
+        ts = warc_date(fetched)
+        page_id = hashlib.sha256(f"{ts} {row['final_url']}".encode()).hexdigest()[:22]
+        listed.append({"id": page_id, "url": row["final_url"], "ts": ts, "title": title})
     return listed
 
 

@@ -101,6 +101,7 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
         "CHANGELOG.md",
         "README.md",
         "SHA256SUMS",
+        "captures.wacz",
         "data/pages.csv",
         "data/pages.parquet",
         "data/programmes.csv",
@@ -122,7 +123,7 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
         path = out / resource["path"]
         assert resource["bytes"] == path.stat().st_size
         assert resource["hash"] == f"sha256:{sha256(path)}"
-        assert resource["format"] in ("csv", "parquet") and resource["mediatype"]
+        assert resource["format"] in ("csv", "parquet", "wacz") and resource["mediatype"]
     # The Parquet files are the published version's, byte for byte.
     store = DatasetStore(data_dir)
     assert sha256(out / "data/programmes.parquet") == sha256(store.table_path("programmes"))
@@ -150,7 +151,13 @@ def test_table_schemas_come_from_the_dataset_schema(data_dir, tmp_path):
     assert release(data_dir, out).returncode == 0
     descriptor = json.loads((out / "datapackage.json").read_text())
     resources = {r["name"]: r for r in descriptor["resources"]}
-    assert set(resources) == {"programmes-csv", "programmes-parquet", "pages-csv", "pages-parquet"}
+    assert set(resources) == {
+        "programmes-csv",
+        "programmes-parquet",
+        "pages-csv",
+        "pages-parquet",
+        "captures",
+    }
     for table, schema in (("programmes", PROGRAMMES), ("pages", PAGES)):
         for fmt in ("csv", "parquet"):
             fields = resources[f"{table}-{fmt}"]["schema"]["fields"]
@@ -223,8 +230,19 @@ def test_releasing_a_version_again_rebuilds_the_same_release(data_dir, tmp_path)
     again = release(data_dir, tmp_path / "b")
     assert again.returncode == 0, again.stderr
     assert "release 1.0.0" in again.stdout and "rebuilt" in again.stdout
-    for name in ("datapackage.json", "CHANGELOG.md", "README.md", "SHA256SUMS"):
+    for name in ("CHANGELOG.md", "README.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    # Everything else too, but the WACZ's packaging (wacz stamps it with the time it ran).
+    packages = [json.loads((tmp_path / r / "datapackage.json").read_text()) for r in "ab"]
+    for package in packages:
+        (captures,) = [r for r in package["resources"] if r["name"] == "captures"]
+        del captures["bytes"], captures["hash"]
+    assert packages[0] == packages[1]
+    sums = [(tmp_path / r / "SHA256SUMS").read_text().splitlines() for r in "ab"]
+    stamped = ("  captures.wacz", "  datapackage.json")  # the WACZ, and its hash
+    assert [line for line in sums[0] if not line.endswith(stamped)] == [
+        line for line in sums[1] if not line.endswith(stamped)
+    ]
     assert len(json.loads((data_dir / "releases.json").read_text())["releases"]) == 1
 
 
