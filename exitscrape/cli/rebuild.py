@@ -12,9 +12,9 @@ from exitscrape.cli.crawl import crawl
 from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.diff import diff_tables
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.evidence.reader import CapturesError, read_info
 from exitscrape.evidence.replay import replay_settings
 from exitscrape.evidence.verify import captures_path
-from exitscrape.evidence.warc import CapturesError, read_info
 from exitscrape.extensions.outcome import Outcome, RunOutcome
 
 

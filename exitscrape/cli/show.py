@@ -10,8 +10,9 @@ from typing import Any
 
 from exitscrape.cli.options import add_data_dir
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.evidence.reader import CapturesError, read_index
 from exitscrape.evidence.verify import captures_path
-from exitscrape.evidence.warc import CAPTURES_FILE, CapturesError, read_index
+from exitscrape.evidence.writer import CAPTURES_FILE
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,14 +1,14 @@
 """The crawl's captures: every HTTP exchange recorded as it happens, published with the version.
 
-:class:`CaptureMiddleware`, a downloader middleware, writes each response the crawl receives,
-with the request it answered, to a file staged in the data dir
-(:meth:`~exitscrape.dataset.store.DatasetStore.stage`), one record at a time
-(:mod:`exitscrape.evidence.warc`). It sits between the HTTP cache (900), which turns a ``304`` into
-the cached page it stands for, and the middlewares that consume responses (redirects at 600, a
-redirect off the site at 650), so it sees every answer: redirects, errors, robots.txt, HEAD
-checks, and the pages the cache answered, with the body the crawl read. The quick check's own
-requests are not recorded: they are compared, not read, and a run whose check finds nothing
-changed publishes nothing.
+:class:`CaptureMiddleware`, a downloader middleware, hands each response the crawl receives,
+with the request it answered, to the captures' writer process (:mod:`exitscrape.evidence.writer`),
+which writes them to a file staged in the data dir
+(:meth:`~exitscrape.dataset.store.DatasetStore.stage`), record by record. It sits between the
+HTTP cache (900), which turns a ``304`` into the cached page it stands for, and the middlewares
+that consume responses (redirects at 600, a redirect off the site at 650), so it sees every
+answer: redirects, errors, robots.txt, HEAD checks, and the pages the cache answered, with the
+body the crawl read. The quick check's own requests are not recorded: they are compared, not
+read, and a run whose check finds nothing changed publishes nothing.
 
 The publish extension asks :func:`run_evidence` for the files to publish with the version (the
 captures, moved in by the store) and discards them when the run publishes nothing.
@@ -16,7 +16,6 @@ captures, moved in by the store) and discards them when the run publishes nothin
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 from datetime import UTC, datetime
@@ -31,13 +30,12 @@ from scrapy.settings import BaseSettings
 
 from exitscrape import __version__
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
-from exitscrape.evidence.warc import (
+from exitscrape.evidence.reader import CapturesError, open_captures
+from exitscrape.evidence.writer import (
     CAPTURES_FILE,
     RESULT_SETTINGS,
-    CapturesError,
-    CaptureWriter,
+    CaptureProcess,
     Exchange,
-    open_captures,
     warcinfo,
 )
 from exitscrape.incremental.cache import REVALIDATED
@@ -52,7 +50,7 @@ CONFIRMED_NOTE = "cache: the quick check found the page unchanged earlier in thi
 
 
 def result_settings(settings: BaseSettings) -> dict[str, Any]:
-    """The values of :data:`~exitscrape.evidence.warc.RESULT_SETTINGS` in *settings*."""
+    """The values of :data:`~exitscrape.evidence.writer.RESULT_SETTINGS` in *settings*."""
     values = {}
     for name in RESULT_SETTINGS:
         value = settings.get(name)
@@ -113,7 +111,7 @@ class CaptureMiddleware:
             raise NotConfigured("a rebuild publishes the captures it replays")
         self.crawler = crawler
         self.store = DatasetStore(resolve_data_dir(crawler.settings.get("EXITSCRAPE_DATA_DIR")))
-        self._writer: CaptureWriter | None = None
+        self._writer: CaptureProcess | None = None
         self._path: Path | None = None
         self._error: str | None = None
         self._finished = False
@@ -122,7 +120,7 @@ class CaptureMiddleware:
     def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
         return cls(crawler)
 
-    def _open(self) -> CaptureWriter:
+    def _open(self) -> CaptureProcess:
         """The captures file, created at the first response (after the publish extension took
         the data dir's lock: a run locked out never creates one)."""
         self._path, file = self.store.stage(suffix="-" + CAPTURES_FILE)
@@ -132,7 +130,7 @@ class CaptureMiddleware:
             f"exitscrape/{__version__}", scope_of(self.crawler).start_url, result_settings(settings)
         )
         try:
-            return CaptureWriter(file, info)
+            return CaptureProcess(file, info)
         except BaseException:
             file.close()
             raise
@@ -143,22 +141,30 @@ class CaptureMiddleware:
         try:
             if self._writer is None:
                 self._writer = self._open()
-            ref = self._writer.write(exchange(request, response))
+            record = exchange(request, response)
+            self._writer.write(record)
         except Exception as error:  # a full disk, say: no version can be published without them
-            self._error = f"{type(error).__name__}: {error}"
-            logger.error("Cannot write the captures: %s; this run will publish nothing", error)
+            self._fail(error)
             return response
-        request.meta[WARC_RECORD_ID] = ref.record_id
-        request.meta[CAPTURED_AT] = ref.date
+        request.meta[WARC_RECORD_ID] = record.record_id
+        request.meta[CAPTURED_AT] = record.date
         return response
+
+    def _fail(self, error: BaseException) -> None:
+        self._error = f"{type(error).__name__}: {error}"
+        logger.error("Cannot write the captures: %s; this run will publish nothing", error)
 
     def files(self) -> dict[str, Path]:
         self._finished = True
-        if self._error:
-            raise OSError(f"the captures could not be written: {self._error}")
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            writer.close()
+            try:
+                writer.close()  # what is queued is written first
+            except Exception as error:
+                if not self._error:
+                    self._fail(error)
+        if self._error:
+            raise OSError(f"the captures could not be written: {self._error}")
         return {CAPTURES_FILE: self._path} if self._path else {}
 
     def manifest(self) -> dict[str, Any]:
@@ -168,8 +174,7 @@ class CaptureMiddleware:
         self._finished = True
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            with contextlib.suppress(OSError):
-                writer.close()
+            writer.abort()
         if self._path is not None:
             self._path.unlink(missing_ok=True)
 

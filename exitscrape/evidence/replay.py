@@ -9,7 +9,7 @@ them as they did during the crawl). A request the captures lack fails with :clas
 read and no quick check runs: the version's own files are all a rebuild needs.
 
 The settings that shaped the crawl (robots.txt, the User-Agent it matches, redirects, retries,
-size limits: :data:`~exitscrape.evidence.warc.RESULT_SETTINGS`) are read back from the captures'
+size limits: :data:`~exitscrape.evidence.writer.RESULT_SETTINGS`) are read back from the captures'
 warcinfo and applied again (:func:`replay_settings`); nothing else in the captures is.
 """
 
@@ -28,14 +28,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from exitscrape.evidence.warc import (
-    CAPTURES_FILE,
-    RESULT_SETTINGS,
-    CaptureInfo,
-    open_captures,
-    read_index,
-    read_response,
-)
+from exitscrape.evidence.reader import CaptureInfo, open_captures, read_index, read_response
+from exitscrape.evidence.writer import CAPTURES_FILE, RESULT_SETTINGS
 from exitscrape.spiders.meta import CAPTURED_AT, WARC_RECORD_ID
 
 logger = logging.getLogger(__name__)

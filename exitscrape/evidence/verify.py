@@ -19,7 +19,8 @@ from typing import Any
 import pyarrow as pa
 
 from exitscrape.dataset.files import stream_sha256
-from exitscrape.evidence.warc import CAPTURES_FILE, CapturesError, open_captures, read_index
+from exitscrape.evidence.reader import CapturesError, open_captures, read_index
+from exitscrape.evidence.writer import CAPTURES_FILE
 
 
 @dataclass

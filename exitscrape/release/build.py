@@ -21,8 +21,9 @@ from typing import Any, BinaryIO
 from exitscrape.dataset.diff import Diff, diff_tables
 from exitscrape.dataset.files import atomic_write, file_sha256
 from exitscrape.dataset.store import DatasetError, DatasetStore
+from exitscrape.evidence.reader import CapturesError
 from exitscrape.evidence.verify import captures_path
-from exitscrape.evidence.warc import CAPTURES_FILE, CapturesError
+from exitscrape.evidence.writer import CAPTURES_FILE
 from exitscrape.release.card import SITE_URL, TITLE, CardFacts, data_card
 from exitscrape.release.changelog import changelog, section
 from exitscrape.release.datapackage import CSV_DIALECT, table_schema, write_csv

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from exitscrape.dataset.store import DatasetError
-from exitscrape.evidence.warc import warc_date
+from exitscrape.evidence.writer import warc_date
 
 WACZ_FILE = "captures.wacz"
 _PAGE_KINDS = ("programme", "listing")
