@@ -20,6 +20,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +30,7 @@ sys.path.insert(0, str(HERE))
 import sitegen  # noqa: E402  (beside this script, not a package)
 
 from exitscrape import settings  # noqa: E402
+from exitscrape.evidence.writer import CaptureProcess, Exchange, warcinfo  # noqa: E402
 from exitscrape.snapshot.server import SiteServer  # noqa: E402
 
 CAPTURE = "exitscrape.evidence.capture.CaptureMiddleware"
@@ -69,6 +72,28 @@ def crawl(url: str, data: Path, captures: bool) -> tuple[float, float, float]:
     return float(wall), float(cpu), int(peak) / 1024
 
 
+def writer_peak(site: Path, exchanges: int) -> tuple[float, float]:
+    """Peak RSS of the captures' writer process (MiB) given *exchanges* pages of *site*, and the
+    seconds this process spent handing them over (what a crawl's event loop spends)."""
+    pages = sorted(site.glob("*.html"))[:exchanges]
+    with tempfile.TemporaryFile() as file:
+        process = CaptureProcess(file, warcinfo("benchmark", "http://127.0.0.1/", {}))
+        pid = process._process.pid  # the benchmark looks inside; exitscrape never does
+        started = time.thread_time()
+        for page in pages:
+            body = page.read_bytes()
+            headers = [("Content-Type", "text/html"), ("Content-Length", str(len(body)))]
+            now = datetime.now(UTC)
+            process.write(
+                Exchange(f"http://127.0.0.1/{page.name}", "GET", [], 200, headers, body, now)
+            )
+        handing = time.thread_time() - started
+        status = Path(f"/proc/{pid}/status").read_text()
+        process.close()
+    peak = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(peak.split()[1]) / 1024, handing
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000, help="programme pages (default 2000)")
@@ -95,6 +120,7 @@ def main() -> None:
                     f"{off_rss:.0f} MiB; captures {size:.1f} MiB",
                     flush=True,
                 )
+        writer_rss, handing = writer_peak(root / "site", site.html_pages)
     wall = [on[0] / off[0] for on, off in rows]
     cpu = [on[1] / off[1] for on, off in rows]
     memory = [on[2] - off[2] for on, off in rows]
@@ -103,6 +129,11 @@ def main() -> None:
         f"{len(rows)} pairs: wall time {statistics.median(wall):.3f} (min {min(wall):.3f}, "
         f"max {max(wall):.3f}), CPU time {statistics.median(cpu):.3f} (min {min(cpu):.3f}, "
         f"max {max(cpu):.3f}); peak RSS {statistics.median(memory):+.1f} MiB"
+    )
+    print(
+        f"the writer process: peak RSS {writer_rss:.0f} MiB; handing it {site.html_pages} pages "
+        f"took this process {handing:.2f} s of CPU ({handing / site.html_pages * 1000:.3f} ms "
+        "a page)"
     )
 
 

@@ -19,8 +19,10 @@ COMMANDS = (crawl, diff, versions, show, runs, verify, rebuild, release, schema)
 
 EPILOG = """\
 exit codes:
-  0  success (a version was published, or the site was unchanged)
-  1  the crawl produced nothing usable; nothing was published
+  0  success (a version was published, or the site was unchanged; verify: all intact;
+     rebuild: the programmes are the same)
+  1  the crawl produced nothing usable; nothing was published (verify: a problem was
+     found; rebuild: the programmes differ)
   2  bad usage, or a dataset, version or programme that does not exist, or a release
      that cannot be built as asked (e.g. --out not empty)
   3  a quality gate failed; nothing was published (crawl --force publishes anyway)
