@@ -140,3 +140,27 @@ def test_a_compressed_page_is_kept_as_received_and_hostile_headers_stay_http_hea
     assert http["X-Latin"] == "caf%C3%A9%20%00"  # warcio percent-encodes what is not ASCII
     programmes = exitscrape.load(data_dir=crawled.data)
     assert any(url.endswith(GZIP_PAGE) for urls in programmes["source_urls"] for url in urls)
+
+
+def test_pages_the_cache_answered_are_captured_with_the_body_they_stand_for(
+    snapshot_versions,
+) -> None:
+    """The second snapshot version was crawled after a quick check found a change: pages the
+    check confirmed came from the HTTP cache, others were answered 304 and the cached page used.
+    Each is in the captures with the body the crawl read, saying where it came from."""
+    store = DatasetStore(snapshot_versions)
+    version = store.latest()
+    pages = {p["warc_record_id"]: p for p in store.read("pages").to_pylist()}
+    served = Counter()
+    for record in records(snapshot_versions / str(version) / "captures.warc.gz"):
+        note = record["warc"].get("Exitscrape-Served-From")
+        if record["type"] != "response" or not note:
+            continue
+        served[note] += 1
+        assert record["status"] == 200 and "WARC-IP-Address" not in record["warc"]
+        assert record["warc"]["Exitscrape-Cached-At"] < record["warc"]["WARC-Date"]
+        page = pages.get(record["warc"]["WARC-Record-ID"])
+        if page and page["body_sha256"]:
+            assert hashlib.sha256(record["body"]).hexdigest() == page["body_sha256"]
+    assert served["cache: the quick check found the page unchanged earlier in this run"] > 0
+    assert served["cache: the site answered 304 Not Modified"] > 0
