@@ -98,6 +98,16 @@ def run(args: argparse.Namespace) -> int:
         if outcome.outcome is Outcome.LOCKED:
             print(f"exitscrape rebuild: not started: {outcome.reason}", file=sys.stderr)
             return outcome.exit_code
+        finished = store.manifest(version).get("crawl_stats", {}).get("finish_reason", "finished")
+        if outcome.finish_reason != finished:  # stopped early (Ctrl-C, say): no verdict
+            published = outcome.outcome is Outcome.PUBLISHED
+            print(
+                f"exitscrape rebuild: the replay ended with {outcome.finish_reason}, the crawl "
+                f"with {finished}: no verdict"
+                + (f"; --force published version {outcome.version}" if published else ""),
+                file=sys.stderr,
+            )
+            return 130 if outcome.finish_reason == "shutdown" else 1
         not_captured = outcome.failed_by_reason.get("NotCaptured", 0)
         if not args.quiet:
             print(

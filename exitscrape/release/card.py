@@ -191,6 +191,13 @@ def data_card(facts: CardFacts) -> str:
         "missing values as nulls; `country_code` is derived with pycountry; `references` are "
         "read from the description by pattern (see Limitations).",
     ]
+    if manifest.get("rebuilt_from"):
+        lines.append(
+            f"- **Rebuilt** by exitscrape {manifest.get('rebuilt_by', '?')} from the captures of "
+            f"dataset version `{manifest['rebuilt_from']}`, with no new crawl: the pages are the "
+            "ones that crawl received (their dates are `pages.fetched_at`), read again by this "
+            "version's extraction."
+        )
     if not live:
         lines.append(
             f"- **Not the live site.** This crawl started at `{start_url}`, not at {SITE_URL}: "

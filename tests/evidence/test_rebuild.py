@@ -137,6 +137,23 @@ def test_settings_in_the_captures_beyond_the_result_ones_are_ignored(crawled, tm
     assert not marker.exists()
 
 
+def test_a_replay_that_stops_early_gives_no_verdict(crawled, tmp_path) -> None:
+    """A replay cut short (here by a page limit planted in the captures' settings; Ctrl-C is the
+    usual cause) says so rather than list the pages it never reached as differences."""
+    data = crawled.copy(tmp_path / "data")
+
+    def edit(record, payload: bytes) -> bytes:
+        if record.rec_type != "warcinfo":
+            return payload
+        return payload.replace(b'"CLOSESPIDER_PAGECOUNT": 0', b'"CLOSESPIDER_PAGECOUNT": 3')
+
+    forge(data / crawled.version, edit)
+    result = rebuild(data, "latest")
+    assert result.returncode == 1
+    assert "the replay ended with closespider_pagecount, the crawl with finished" in result.stderr
+    assert "no verdict" in result.stderr and "DIFFER" not in result.stdout
+
+
 def test_a_version_without_captures_cannot_be_rebuilt(tmp_path) -> None:
     store = DatasetStore(tmp_path / "data")
     store.publish(one_programme_tables(), "digest", {"exitscrape_version": "0.1.0"})

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from exitscrape.dataset.store import DatasetStore
+from exitscrape.release.card import CardFacts, data_card
 from tests.conftest import one_programme_tables, run_cli
 
 
@@ -81,3 +82,13 @@ def test_captures_changed_after_publishing_are_not_released(snapshot_versions, t
     assert result.returncode == 2
     assert "changed after publishing" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "r").exists() and not (data / "releases.json").exists()
+
+
+def test_the_card_of_a_rebuilt_version_says_so(snapshot_versions) -> None:
+    store = DatasetStore(snapshot_versions)
+    old, latest = store.versions()
+    manifest = {**store.manifest(latest), "rebuilt_from": old, "rebuilt_by": "9.9.9"}
+    tables = {name: store.read(name, latest) for name in ("programmes", "pages")}
+    card = data_card(CardFacts("1.0.0", "2026-11-24", "x", manifest, tables, [], "captures.wacz"))
+    assert f"**Rebuilt** by exitscrape 9.9.9 from the captures of dataset version `{old}`" in card
+    assert "| `captures.wacz` |" in card
