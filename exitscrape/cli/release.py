@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 from exitscrape.release import build_release
 from exitscrape.release.changelog import LEVELS
@@ -60,14 +61,17 @@ def run(args: argparse.Namespace) -> int:
         why = "first release"
     else:
         why = f"since {result.previous['release']}: {LEVELS[result.level]}"
-    print(f"release {result.release} of dataset version {result.version} ({why})")
+    lines = [f"release {result.release} of dataset version {result.version} ({why})"]
     if result.diff is not None:
         d = result.diff
-        print(
+        lines.append(
             f"  +{len(d.added)} added, -{len(d.removed)} removed, ~{len(d.changed)} changed "
             f"programmes; columns +{len(d.added_columns)} -{len(d.removed_columns)}"
         )
-    print(f"  folder: {result.folder}")
-    print(f"  zip:    {result.zip}")
-    print(f"  check:  frictionless validate {result.folder / 'datapackage.json'}")
+    lines += [
+        f"  folder: {result.folder}",
+        f"  zip:    {result.zip}",
+        f"  check:  frictionless validate {result.folder / 'datapackage.json'}",
+    ]
+    echo(*lines)
     return 0
