@@ -93,6 +93,7 @@ def test_busy_lock_stops_the_run_with_exit_4(tmp_path: Path) -> None:
         assert server.requests == []  # the locked-out run did not crawl
     assert result.returncode == 4
     assert "another run is using" in result.stderr and f"pid {os.getpid()}" in result.stderr
+    assert result.stderr.count("another run is using") == 1  # said once, not logged as well
     assert DatasetStore(data).versions() == []
     (report,) = [json.loads(p.read_text()) for p in (data / "runs").glob("*.json")]
     assert report["outcome"] == "locked" and report["finish_reason"] == "lock_busy"

@@ -323,6 +323,10 @@ def test_cli_usage_errors_are_clear(tmp_path) -> None:
     result = run_cli("diff", "a", "b", "--data-dir", str(tmp_path))
     assert result.returncode == 2 and "run `exitscrape crawl` first" in result.stderr
     assert "Traceback" not in result.stderr
+    bogus = run_cli("crawl", "--bogus")  # the command's usage, not the top level's
+    assert bogus.returncode == 2
+    assert bogus.stderr.startswith("usage: exitscrape crawl ")
+    assert "exitscrape crawl: error: unrecognized arguments: --bogus" in bogus.stderr
     help_text = run_cli("crawl", "--help").stdout
     for option in ("--start-url", "--data-dir", "--snapshot", "-s NAME=VALUE"):
         assert option in help_text
