@@ -12,7 +12,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "schema",
         help="print the data dictionary",
-        description="Every column of every table with its type and meaning "
+        description="Every column of every table with its type, its pandas dtype in "
+        "exitscrape.load() (the same whatever the data) and its meaning "
         f"(schema version {SCHEMA_VERSION}).",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
