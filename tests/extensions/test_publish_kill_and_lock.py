@@ -161,5 +161,5 @@ def test_sigkill_mid_publish_leaves_latest_complete(tmp_path: Path, point: str) 
     assert not any(p.name.startswith(".tmp-") for p in data.iterdir())
     assert len(store.versions()) == 2  # the killed run's version was adopted, not duplicated
     assert_intact(data, latest, 7)
-    organisations = exitscrape.load(data_dir=data)["organisation"].tolist()
+    organisations = exitscrape.load(data_dir=data)["organisation"].dropna().tolist()
     assert "Her Majesty’s Prison and Probation Service (HMPPS, England and Wales)" in organisations

@@ -303,7 +303,14 @@ def test_diff_names_changed_fields(tmp_path) -> None:
     assert "~ changed  mentoring-programme-no" in diff.stdout
     assert "organisation" in diff.stdout
     as_json = json.loads(run_cli("diff", old, "latest", "--data-dir", str(data), "--json").stdout)
-    assert as_json["changed"] == {"mentoring-programme-no": ["organisation"]}
+    assert as_json["changed"] == {
+        "mentoring-programme-no": {
+            "organisation": {
+                "old": "Ministry of Justice and Public Security",
+                "new": "Ministry of Justice and Security",
+            }
+        }
+    }
     assert as_json["added"] == [] and as_json["removed"] == []
 
 
