@@ -81,12 +81,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _release(folder: Path) -> Path:
+    if not folder.is_dir():
+        raise DatasetError(f"--release {folder}: no such folder")
     missing = [name for name in (DB_NAME, METADATA_NAME) if not (folder / name).is_file()]
     if missing:
         raise DatasetError(
-            f"--release {folder} holds no {' or '.join(missing)}: pass a release folder made by "
-            "`exitscrape release` (releases carry the SQLite edition since it came with "
-            "`exitscrape browse`)"
+            f"--release {folder} holds no {' or '.join(missing)}: pass a folder made by "
+            "`exitscrape release` (one made before releases had a SQLite edition: release its "
+            "dataset version again)"
         )
     return folder
 

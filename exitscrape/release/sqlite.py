@@ -101,7 +101,7 @@ def write_database(tables: dict[str, pa.Table], path: Path) -> None:
                 {key: sqlite_value(value) for key, value in row.items()}
                 for row in table.to_pylist()
             )
-            db.table(name).insert_all(rows, batch_size=500)
+            db.table(name).insert_all(rows)
         db.table("pages").create_index(["final_url"])
         db.table("programmes").enable_fts(FTS_COLUMNS, tokenize="porter")
         db.create_view(VIEW, VIEW_SQL)
@@ -111,8 +111,8 @@ def write_database(tables: dict[str, pa.Table], path: Path) -> None:
 
 
 def datasette_metadata(tables: dict[str, pa.Table], description: str, license: str) -> dict:
-    """Datasette's metadata for the edition: titles, source, licence, column descriptions (from
-    the schema), facets, and full-text search on ``programmes``."""
+    """Datasette's metadata for the edition: title, source, licence, table and column
+    descriptions (the columns' from the schema), facets. Datasette finds ``programmes_fts``."""
     columns = {
         name: {column: text for column, _, text in describe(table.schema)}
         for name, table in tables.items()
