@@ -33,8 +33,8 @@ def one_line(text: object) -> str:
 
 
 def echo(*lines: object, file: TextIO | None = None) -> None:
-    """Print *lines* (one per line) made safe, to stdout or *file*."""
-    print("\n".join(safe(line) for line in lines), file=file or sys.stdout)
+    """Print *lines* (one per line) made safe, to stdout or *file*, at once (flushed)."""
+    print("\n".join(safe(line) for line in lines), file=file or sys.stdout, flush=True)
 
 
 def echo_error(message: object) -> None:
