@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from exitscrape.cli.options import add_data_dir
 from exitscrape.cli.output import echo, echo_error, one_line, safe
+from exitscrape.dataset.wording import plural
 from exitscrape.extensions.outcome import SUMMARISED, Outcome, RunOutcome
 from exitscrape.snapshot.server import SiteServer
 from exitscrape.spiders.scope import DEFAULT_START_URL, check_start_url
@@ -231,8 +232,11 @@ def summary(run: RunOutcome) -> str:
         lines.append(f"  ! {one_line(problem)}")
     if len(run.problems) > _SHOWN_PROBLEMS:
         lines.append(f"  ! ... and {len(run.problems) - _SHOWN_PROBLEMS} more (see pages.parquet)")
-    for disagreement in run.disagreements:
+    for disagreement in run.disagreements[:_SHOWN_PROBLEMS]:
         lines += _disagreement(disagreement)
+    if len(run.disagreements) > _SHOWN_PROBLEMS:
+        more = plural(len(run.disagreements) - _SHOWN_PROBLEMS, "programme")
+        lines.append(f"copies differ: ... and {more} more (see the run report)")
     for gate in run.gates:
         if not gate.passed:
             lines.append(f"quality gate {gate.gate} FAILED: {one_line(gate.message)}")

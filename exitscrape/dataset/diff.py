@@ -24,6 +24,10 @@ _DERIVED = frozenset({"content_sha256"})
 SHORT_TEXT = 80
 #: Words of context around each changed passage of a long text.
 CONTEXT_WORDS = 6
+#: Texts longer than this many words are compared line by line (each line shortened), and not
+#: at all beyond this many lines: the comparison's cost grows with the product of the lengths,
+#: and a hostile page may hold megabytes of text.
+MAX_TOKENS = 10_000
 #: How a line break shows in a word diff (the diff is on one line).
 _BREAK = "↵"
 _TOKENS = re.compile(r"\n|[^\s]+")
@@ -74,8 +78,15 @@ def _tokens(text: str) -> list[str]:
 
 def word_diff(old: str, new: str, context: int = CONTEXT_WORDS) -> list[str]:
     """The passages where *new* differs from *old*, word by word, one line each:
-    ``… some words [-removed-]{+added+} more words …`` (line breaks shown as ``↵``)."""
+    ``… some words [-removed-]{+added+} more words …`` (line breaks shown as ``↵``). Beyond
+    :data:`MAX_TOKENS` words, line by line (``[-line-]{+line+}``, each line shortened)."""
     before, after = _tokens(old), _tokens(new)
+    if max(len(before), len(after)) > MAX_TOKENS:
+        before, after = old.split("\n"), new.split("\n")
+        if max(len(before), len(after)) > MAX_TOKENS:
+            return [f"{brief(old)} → {brief(new)} (too long to compare)"]
+        before = [textwrap.shorten(line, 60, placeholder=" …") or _BREAK for line in before]
+        after = [textwrap.shorten(line, 60, placeholder=" …") or _BREAK for line in after]
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
 
     def words(tokens: list[str]) -> str:

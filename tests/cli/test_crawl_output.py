@@ -5,10 +5,15 @@ control sequence. Over real HTTP (the `edited_versions` crawls)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
+from exitscrape.cli.crawl import summary
+from exitscrape.dataset.assemble import DifferingCopy, Disagreement
 from exitscrape.dataset.load import load
 from exitscrape.dataset.store import DatasetStore
-from tests.conftest import ESCAPES, HOSTILE_REDIRECT, report
+from exitscrape.extensions.outcome import RunOutcome
+from tests.conftest import report
 
 MENTORING = "mentoring-programme-no"
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -81,4 +86,15 @@ def test_page_text_and_headers_never_reach_the_terminal_as_control_sequences(edi
     texts = [str(value) for row in rows for value in row.values()]
     assert not [t for t in texts if CONTROL.search(t.replace("\n", ""))]
     assert any("]0;pwned" in t for t in texts)  # the rest of the sequence is there: it was read
-    assert ESCAPES and HOSTILE_REDIRECT
+
+
+def test_a_site_of_disagreeing_copies_does_not_flood_the_summary() -> None:
+    run = RunOutcome("r", datetime.now(UTC), Path("d"))
+    copy = DifferingCopy("http://x/b.html", ["description"], "0" * 64)
+    run.disagreements = [
+        Disagreement(f"p{i}", f"P{i}", "http://x/a.html", "the latest Last-Modified", [copy])
+        for i in range(25)
+    ]
+    lines = summary(run).splitlines()
+    assert len([line for line in lines if line.startswith("copies differ: P")]) == 10
+    assert "copies differ: ... and 15 programmes more (see the run report)" in lines

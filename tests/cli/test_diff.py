@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from exitscrape.dataset.diff import describe_change, word_diff
+from exitscrape.dataset.diff import MAX_TOKENS, describe_change, word_diff
 from exitscrape.dataset.store import DatasetStore
 from tests.conftest import run_cli
 
@@ -51,3 +51,14 @@ def test_word_diff_and_list_changes() -> None:
     assert describe_change(["a", "b"], ["b", "c"]) == ["+ c", "- a"]
     assert describe_change([{"author": "RAN", "year": 2016}], []) == ["- RAN, 2016"]
     assert describe_change("short", None) == ['"short" → (none)']
+
+
+def test_a_huge_text_is_compared_line_by_line_and_in_bounded_time() -> None:
+    """A hostile page may hold megabytes of text: comparing it word by word would take hours."""
+    line = " ".join(f"w{i}" for i in range(100))
+    old = "\n".join(f"{i} {line}" for i in range(MAX_TOKENS // 50))  # 2 × MAX_TOKENS words
+    new = old.replace("\n7 w0", "\n7 x0")
+    (hunk,) = word_diff(old, new)
+    assert "[-7 w0 w1" in hunk and "{+7 x0 w1" in hunk and len(hunk) < 1000
+    endless = "a\n" * (MAX_TOKENS + 1)
+    assert word_diff(endless, endless + "b")[0].endswith("(too long to compare)")
