@@ -182,10 +182,10 @@ def data_card(facts: CardFacts) -> str:
         "## How it was collected",
         "",
         f"- Crawled by exitscrape "
-        f"{manifest.get('exitscrape_version', 'unknown')} (a Scrapy crawler), starting from "
-        f"{code(start_url)}, on {manifest['created_at']} (crawl started "
-        f"{stats.get('start_time', 'unknown')}, finish reason "
-        f"`{stats.get('finish_reason', 'unknown')}`).",
+        f"{text(manifest.get('exitscrape_version', 'unknown'))} (a Scrapy crawler), starting "
+        f"from {code(start_url)}, on {text(manifest['created_at'])} (crawl started "
+        f"{text(stats.get('start_time', 'unknown'))}, finish reason "
+        f"{code(stats.get('finish_reason', 'unknown'))}).",
         "- The crawler reads the site's menu to learn its categories, follows the category "
         "pages to the programme pages, and recognises a programme page by its labelled fields. "
         "A programme published under several URLs is one row listing all of them.",
