@@ -17,6 +17,7 @@ import webbrowser
 from pathlib import Path
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo, echo_error
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.release.build import LICENSE, TABLE_NAMES
 from exitscrape.release.sqlite import DATABASE, DB_NAME, METADATA_NAME, write_edition
@@ -124,10 +125,9 @@ def _version(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Pat
         try:
             _build(store, version, folder)
         except OSError as error:
-            print(
+            echo_error(
                 f"exitscrape browse: cannot cache the SQLite edition in {folder} ({error}); "
-                "using a temporary copy",
-                file=sys.stderr,
+                "using a temporary copy"
             )
             temporary = stack.enter_context(tempfile.TemporaryDirectory(prefix="exitscrape-"))
             folder = Path(temporary) / version
@@ -143,7 +143,7 @@ def _listen(port: int) -> socket.socket | None:
             why = "is in use: choose another with --port N (0 picks a free one)"
         else:
             why = f"cannot be listened on: {error.strerror}"
-        print(f"exitscrape browse: port {port} on {HOST} {why}", file=sys.stderr)
+        echo_error(f"exitscrape browse: port {port} on {HOST} {why}")
         return None
 
 
@@ -170,10 +170,10 @@ def run(args: argparse.Namespace) -> int:
         import datasette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        print(INSTALL, file=sys.stderr)
+        echo_error(INSTALL)
         return 2
     if args.release and args.version:
-        print("exitscrape browse: give a VERSION or --release DIR, not both", file=sys.stderr)
+        echo_error("exitscrape browse: give a VERSION or --release DIR, not both")
         return 2
     with contextlib.ExitStack() as stack:
         if args.release:
@@ -185,12 +185,12 @@ def run(args: argparse.Namespace) -> int:
         if listener is None:
             return 2
         url = f"http://{HOST}:{listener.getsockname()[1]}/{DATABASE}/programmes"
-        print(f"Datasette on {what}:\n  {url}\n(Ctrl-C to stop)", flush=True)
+        echo(f"Datasette on {what}:", f"  {url}", "(Ctrl-C to stop)")
         if not args.no_open and _can_open_browser():
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):
             _serve(folder, listener)
     # Only a signal ends the server: Ctrl-C, as a rule (uvicorn raises it again once shut down,
     # unless SIGINT was ignored, as in a background job).
-    print("exitscrape browse: stopped", file=sys.stderr)
+    echo_error("exitscrape browse: stopped")
     return 130

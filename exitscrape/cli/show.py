@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import textwrap
 from typing import Any
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo, json_text, one_line
+from exitscrape.dataset.diff import item_text
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.dataset.wording import plural
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,8 +56,8 @@ def find(rows: list[dict[str, Any]], query: str) -> dict[str, Any]:
         if len(matches) == 1:
             return matches[0]
         if matches:
-            names = "\n".join(f"  {r['programme_id']}  ({r['name']})" for r in matches)
-            raise DatasetError(f"{query!r} matches {len(matches)} programmes:\n{names}")
+            names = "\n".join(f"  {r['programme_id']}  ({one_line(r['name'])})" for r in matches)
+            raise DatasetError(f"{query!r} matches {plural(len(matches), 'programme')}:\n{names}")
     raise DatasetError(
         f"no programme matches {query!r} (try `exitscrape show` with part of its name)"
     )
@@ -65,12 +67,16 @@ def _value(value: Any) -> list[str]:
     if value is None or value == []:
         return ["  (none)"]
     if isinstance(value, list):
-        items = [f"{v['author']}, {v['year']}" if isinstance(v, dict) else str(v) for v in value]
-        return [f"  - {item}" for item in items]
+        return [f"  - {one_line(item_text(v))}" for v in value]
     lines = []
     for paragraph in str(value).split("\n"):
+        # "terrorism-related" stays whole: a line never ends at a hyphen inside a word.
         lines += textwrap.wrap(
-            paragraph, width=96, initial_indent="  ", subsequent_indent="  "
+            one_line(paragraph),
+            width=96,
+            initial_indent="  ",
+            subsequent_indent="  ",
+            break_on_hyphens=False,
         ) or [""]
     return lines
 
@@ -80,10 +86,10 @@ def run(args: argparse.Namespace) -> int:
     version = store.resolve(args.version)
     row = find(store.read("programmes", version).to_pylist(), args.query)
     if args.json:
-        print(json.dumps(row, indent=2, ensure_ascii=False, default=str))
+        echo(json_text(row))
         return 0
-    print(f"{row['name']}  [{row['programme_id']}]  (dataset version {version})")
+    lines = [f"{one_line(row['name'])}  [{row['programme_id']}]  (dataset version {version})"]
     for name, value in row.items():
-        print(f"\n{name}:")
-        print("\n".join(_value(value)))
+        lines += ["", f"{name}:", *_value(value)]
+    echo(*lines)
     return 0

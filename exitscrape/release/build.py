@@ -194,14 +194,16 @@ def _sha256sums(folder: Path) -> None:
 
 
 def _zip(folder: Path, target: Path, created: str) -> None:
-    """A zip of *folder*'s files at its root, where frictionless looks for datapackage.json, with
-    fixed timestamps (reproducible)."""
+    """A zip of *folder*'s files in one top-level folder of the same name (unzipping
+    ``DIR.zip`` gives ``DIR/``, never files strewn where it is opened), with fixed timestamps
+    (reproducible)."""
     stamp = datetime.fromisoformat(created).timetuple()[:6]
 
     def write(file: BinaryIO) -> None:
         with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), stamp)
+                name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+                info = zipfile.ZipInfo(name, stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, path.read_bytes())
