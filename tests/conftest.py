@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -140,6 +141,71 @@ def snapshot_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+#: Control sequences an attacker puts in page text and headers: retitle the window, clear the
+#: screen (ESC), and a C1 CSI.
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b2J"
+TEAM_TER = "team-ter-terrorists-extremists-and-radicals.html"
+#: A name that is a spreadsheet formula, HTML and a Markdown link at once (as page text).
+HOSTILE_NAME = "@SUM(1+1) <img src=x onerror=alert(1)> [x](javascript:alert(1)) Team TER"
+#: How an editor (and an attacker) changed the snapshot between the two crawls of
+#: `edited_versions`: file -> (old, new) replacements.
+EDITS = {
+    # One copy of a duplicated programme only (mentoring-programme1.html is the other).
+    "mentoring-programme.html": [
+        ("Public Security</span>", "Public Security (Kriminalomsorgen)</span>")
+    ],
+    # One word of a long description.
+    HII: [("Lord Bach, in February 2009", "Lord Bach, in March 2009")],
+    TEAM_TER: [
+        (
+            '<font size="6">Team TER (Terrorists, Extremists and Radicals)</font>',
+            f'<font size="6">{HOSTILE_NAME.replace("<", "&lt;").replace(">", "&gt;")}</font>',
+        ),
+        ("<strong>Netherlands</strong>", "<strong>[Netherlands](javascript:alert(1))</strong>"),
+        (
+            "The nationally operating Team TER",
+            f'=HYPERLINK("http://127.0.0.2/x","go") {ESCAPES} The nationally operating Team TER',
+        ),
+    ],
+}
+#: A link on the home page to a redirect whose Location holds control sequences.
+HOSTILE_REDIRECT = ("/exit-redirect.html", f"http://127.0.0.2/{ESCAPES}")
+
+
+@dataclass(frozen=True)
+class EditedVersions:
+    data_dir: Path
+    first: subprocess.CompletedProcess[str]  # the crawl of the snapshot copy
+    second: subprocess.CompletedProcess[str]  # the crawl after EDITS
+
+
+@pytest.fixture(scope="session")
+def edited_versions(tmp_path_factory: pytest.TempPathFactory) -> EditedVersions:
+    """A data dir with two versions crawled over HTTP from one server: a copy of the snapshot
+    whose home page links to a redirect with control sequences in its Location, then the same
+    after EDITS. Shared: copy it before writing to it."""
+    root = tmp_path_factory.mktemp("edited-versions")
+    site = copy_site(root)
+    home = site / "index.html"
+    link = '<a href="/mentoring-programme1.html">'
+    home.write_text(home.read_text().replace(link, f'<a href="{HOSTILE_REDIRECT[0]}">x</a> {link}'))
+    data_dir = root / "data"
+    with FaultServer(site) as server:
+        server.redirects[HOSTILE_REDIRECT[0]] = HOSTILE_REDIRECT[1]
+        first = crawl(server.url, data_dir)
+        for name, edits in EDITS.items():
+            page = site / name
+            html = page.read_text()
+            for old, new in edits:
+                assert html.count(old) == 1, (name, old)
+                html = html.replace(old, new)
+            page.write_text(html)
+        second = crawl(server.url, data_dir)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    return EditedVersions(data_dir, first, second)
+
+
 def one_programme_tables(**fields: object) -> dict[str, pa.Table]:
     """Tables of a version holding one programme with every optional field empty (*fields*
     override), for tests that publish by hand."""
@@ -157,6 +223,7 @@ def one_programme_tables(**fields: object) -> dict[str, pa.Table]:
         "ideologies": [],
         "regions": [],
         "source_urls": ["http://127.0.0.1/p.html"],
+        "differing_copies": [],
         "content_sha256": "0" * 64,
         "crawled_at": datetime(2026, 1, 1, tzinfo=UTC),
         **fields,

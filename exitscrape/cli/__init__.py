@@ -11,11 +11,23 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from exitscrape import __version__
-from exitscrape.cli import crawl, diff, rebuild, release, runs, schema, show, verify, versions
+from exitscrape.cli import (
+    browse,
+    crawl,
+    diff,
+    rebuild,
+    release,
+    runs,
+    schema,
+    show,
+    verify,
+    versions,
+)
+from exitscrape.cli.output import echo_error
 from exitscrape.dataset.store import DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, diff, versions, show, runs, verify, rebuild, release, schema)
+COMMANDS = (crawl, diff, versions, show, runs, verify, rebuild, release, browse, schema)
 
 EPILOG = """\
 exit codes:
@@ -44,22 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)
+    for subparser in subparsers.choices.values():
+        subparser.set_defaults(parser=subparser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # the command's usage, not the top level's: `crawl --bogus` is crawl's mistake
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.func(args))
     except DatasetError as error:
-        print(f"exitscrape: {error}", file=sys.stderr)
+        echo_error(f"exitscrape: {error}")
         return 2
     except BrokenPipeError:
         # Output piped into a reader that stopped early (`exitscrape show X | head`): not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("exitscrape: interrupted", file=sys.stderr)
+        echo_error("exitscrape: interrupted")
         return 130
 
 

@@ -7,13 +7,19 @@ import contextlib
 import gc
 import logging
 import os
+import shlex
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exitscrape.cli.options import add_data_dir
-from exitscrape.extensions.outcome import Outcome, RunOutcome
+from exitscrape.cli.output import echo, echo_error, one_line, safe
+from exitscrape.dataset.wording import plural
+from exitscrape.extensions.outcome import SUMMARISED, Outcome, RunOutcome
 from exitscrape.snapshot.server import SiteServer
 from exitscrape.spiders.scope import DEFAULT_START_URL, check_start_url
+
+if TYPE_CHECKING:
+    from exitscrape.dataset.assemble import Disagreement
 
 SETTINGS_MODULE = "exitscrape.settings"
 # The bundled snapshot is served from this machine: no politeness needed, crawl at full speed.
@@ -106,17 +112,37 @@ def _log_level(args: argparse.Namespace) -> str:
     return "WARNING" if sys.stderr.isatty() else "ERROR"
 
 
-def _without_traceback(record: logging.LogRecord) -> bool:
+#: Scrapy's loggers whose errors are failed pages, which the summary lists (``-v`` shows them).
+_PAGE_FAILURE_LOGGERS = frozenset({"scrapy.downloadermiddlewares.retry"})
+
+
+def _for_the_summary(record: logging.LogRecord) -> bool:
+    """Log messages, not tracebacks, and nothing the summary says again: Scrapy attaches a
+    traceback to errors such as a DNS failure of robots.txt, logs a failed page as an ERROR
+    before the summary lists it, and a run that cannot take the lock is reported once, by the
+    summary's message."""
     record.exc_info = None
     record.exc_text = None
+    return not (
+        getattr(record, SUMMARISED, False)
+        or (record.name in _PAGE_FAILURE_LOGGERS and record.levelno >= logging.ERROR)
+    )
+
+
+def _safe_record(record: logging.LogRecord) -> bool:
+    """Log lines made safe for a terminal: URLs and headers in them may hold control
+    characters (:mod:`exitscrape.cli.output`)."""
+    record.msg, record.args = safe(record.getMessage()), None
     return True
 
 
-def _hide_tracebacks() -> None:
-    """Log messages, not tracebacks: Scrapy attaches one to errors such as a DNS failure of
-    robots.txt, and the crawl's summary already says what failed (``-v`` shows them)."""
+def _filter_logs(quiet_log: bool) -> None:
+    """Filter Scrapy's log handler: lines made safe, and (unless -v) what the summary says
+    anyway left out."""
     for handler in logging.root.handlers:
-        handler.addFilter(_without_traceback)
+        if quiet_log:
+            handler.addFilter(_for_the_summary)
+        handler.addFilter(_safe_record)
 
 
 def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> RunOutcome:
@@ -133,9 +159,14 @@ def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> RunOutco
         settings.set(name, value, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("exit_practices")
-    if settings.get("LOG_LEVEL") not in ("DEBUG", "INFO"):
-        # Scrapy installs its log handler when the crawl starts: filter it from then on.
-        crawler.signals.connect(_hide_tracebacks, signal=signals.engine_started)
+    quiet_log = settings.get("LOG_LEVEL") not in ("DEBUG", "INFO")
+
+    def filter_logs() -> None:
+        _filter_logs(quiet_log)
+
+    # Scrapy installs its log handler anew when the crawl starts: filter it from the spider's
+    # opening on (this receiver runs before the extensions', which connect later).
+    crawler.signals.connect(filter_logs, signal=signals.spider_opened, weak=False)
     process.crawl(crawler, start_url=start_url)
     # What is loaded by now (Scrapy, Twisted, lxml, pyarrow, the crawler) lives until the end:
     # out of the garbage collector's sight, its full collections during the crawl no longer walk
@@ -154,40 +185,75 @@ def _snapshot_server() -> SiteServer:
     try:
         return SiteServer(port=SNAPSHOT_PORT)
     except OSError:
-        print(
+        echo_error(
             f"exitscrape crawl: port {SNAPSHOT_PORT} is busy, serving the snapshot on another: "
-            "its URLs differ from earlier snapshot crawls",
-            file=sys.stderr,
+            "its URLs differ from earlier snapshot crawls"
         )
         return SiteServer()
 
 
-def summary(run: RunOutcome) -> str:
-    reasons = ", ".join(f"{n} {reason}" for reason, n in run.failed_by_reason.items())
+def _responses(run: RunOutcome) -> str:
+    """How many responses the run got, and what they were: they outnumber the pages when a
+    quick check asked for every page before the crawl, and robots.txt counts too."""
+    quick_check = run.quick_check
+    asked = "crawl"
+    if quick_check is not None:
+        asked = "quick check and crawl" if quick_check.changed else "quick check"
+    if run.robots_txt:
+        asked += ", robots.txt included"
+    kinds = (
+        (run.revalidated, "unchanged (304 Not Modified)"),
+        (run.from_cache, "from the HTTP cache (confirmed by the quick check)"),
+        (run.downloaded, "downloaded"),
+    )
+    parts = ", ".join(f"{n} {what}" for n, what in kinds if n) or "none"
+    return f"responses: {run.responses} ({asked}): {parts}"
+
+
+def _disagreement(disagreement: Disagreement) -> list[str]:
     lines = [
-        f"pages: {run.pages}"
-        + (
-            f" ({run.revalidated} of {run.responses} responses were 304 Not Modified)"
-            if run.revalidated
-            else ""
-        )
-        + f", programmes: {run.programmes}, failed pages: {run.failed_pages}"
+        f"copies differ: {one_line(disagreement.name)} ({disagreement.programme_id}): kept "
+        f"{one_line(disagreement.kept)} ({disagreement.why})"
+    ]
+    for copy in disagreement.copies:
+        lines.append(f"  {one_line(copy.url)} differs in {', '.join(copy.fields)}")
+    return lines
+
+
+def summary(run: RunOutcome) -> str:
+    reasons = ", ".join(f"{n} {one_line(reason)}" for reason, n in run.failed_by_reason.items())
+    lines = [
+        f"pages: {run.pages}, programmes: {run.programmes}, failed pages: {run.failed_pages}"
         + (f" ({reasons})" if reasons else ""),
     ]
+    if run.responses:
+        lines.append(_responses(run))
     for problem in run.problems[:_SHOWN_PROBLEMS]:
-        lines.append(f"  ! {problem}")
+        lines.append(f"  ! {one_line(problem)}")
     if len(run.problems) > _SHOWN_PROBLEMS:
         lines.append(f"  ! ... and {len(run.problems) - _SHOWN_PROBLEMS} more (see pages.parquet)")
+    for disagreement in run.disagreements[:_SHOWN_PROBLEMS]:
+        lines += _disagreement(disagreement)
+    if len(run.disagreements) > _SHOWN_PROBLEMS:
+        more = plural(len(run.disagreements) - _SHOWN_PROBLEMS, "programme")
+        lines.append(f"copies differ: ... and {more} more (see the run report)")
     for gate in run.gates:
         if not gate.passed:
-            lines.append(f"quality gate {gate.gate} FAILED: {gate.message}")
+            lines.append(f"quality gate {gate.gate} FAILED: {one_line(gate.message)}")
     if run.forced:
         lines.append("--force: published despite the failed gates above")
     quick_check = run.quick_check
     if quick_check and quick_check.changed:
-        lines.append(f"quick check: {quick_check.changed}; crawled the site")
-    if run.outcome is Outcome.PUBLISHED:
-        lines.append(f"published version {run.version}")
+        lines.append(f"quick check: {one_line(quick_check.changed)}; crawled the site")
+    data_dir = run.data_dir.resolve()
+    if run.outcome is Outcome.PUBLISHED and run.first:
+        lines += [
+            f"published version {run.version}, the first, in {data_dir}",
+            f"load it in Python: exitscrape.load(data_dir={str(data_dir)!r})",
+            f"or look at it: exitscrape versions --data-dir {shlex.quote(str(data_dir))}",
+        ]
+    elif run.outcome is Outcome.PUBLISHED:
+        lines.append(f"published version {run.version} in {data_dir}")
     elif run.outcome is Outcome.UNCHANGED and quick_check and not quick_check.changed:
         lines.append(
             f"unchanged: every page answered as it did for the latest version "
@@ -219,33 +285,27 @@ def run(args: argparse.Namespace) -> int:
         try:
             check_start_url(start_url)
         except ValueError as error:
-            print(f"exitscrape crawl: --start-url: {error}", file=sys.stderr)
+            echo_error(f"exitscrape crawl: --start-url: {error}")
             return 2
     with contextlib.ExitStack() as stack:
         if args.snapshot:
             if start_url:
-                print(
-                    "exitscrape crawl: --snapshot and --start-url exclude each other",
-                    file=sys.stderr,
-                )
+                echo_error("exitscrape crawl: --snapshot and --start-url exclude each other")
                 return 2
             start_url = stack.enter_context(_snapshot_server()).url
         run = crawl(start_url, overrides)
     status = run.exit_code
     if run.outcome is Outcome.LOCKED:
-        print(f"exitscrape crawl: not started: {run.reason}", file=sys.stderr)
+        echo_error(f"exitscrape crawl: not started: {run.reason}")
         return status
     if not args.quiet or status:
-        print(summary(run), file=sys.stderr if status else sys.stdout)
+        echo(summary(run), file=sys.stderr if status else sys.stdout)
     if status == 0:
         return 0
     reason = run.reason or "publishing did not complete (see the log above)"
-    print(f"exitscrape crawl: FAILED, nothing published: {reason}", file=sys.stderr)
+    echo_error(f"exitscrape crawl: FAILED, nothing published: {one_line(reason)}")
     if run.outcome is Outcome.GATE_FAILED:
-        print(
-            "exitscrape crawl: if the site really changed this much, rerun with --force",
-            file=sys.stderr,
-        )
+        echo_error("exitscrape crawl: if the site really changed this much, rerun with --force")
     if run.report:
-        print(f"exitscrape crawl: run report: {run.report}", file=sys.stderr)
+        echo_error(f"exitscrape crawl: run report: {run.report}")
     return status

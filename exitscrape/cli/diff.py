@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from exitscrape.cli.options import add_data_dir
-from exitscrape.dataset.diff import Diff, brief, diff_tables
+from exitscrape.cli.output import echo, json_text, one_line
+from exitscrape.dataset.diff import Diff, describe_change, diff_tables
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
 
@@ -15,12 +15,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "diff",
         help="show what changed between two versions",
         description="Added, removed and changed programmes between two versions, naming each "
-        "changed field. Versions are names (see the data dir), unambiguous prefixes or 'latest'.",
+        "changed field: a short value as old -> new, a list as its added (+) and removed (-) "
+        "items, a long text word by word (like git diff --word-diff: the changed passages "
+        "with some context, [-removed-]{+added+}, line breaks as ↵). --json gives the full old "
+        "and new values. Versions are names (see the data dir), unambiguous prefixes or "
+        "'latest'.",
     )
     parser.add_argument("old", metavar="OLD", help="the older version")
     parser.add_argument("new", metavar="NEW", help="the newer version (e.g. latest)")
     add_data_dir(parser)
-    parser.add_argument("--json", action="store_true", help="print the diff as JSON")
+    parser.add_argument(
+        "--json", action="store_true", help="print the diff as JSON, with full old and new values"
+    )
     parser.set_defaults(func=run)
 
 
@@ -29,40 +35,41 @@ def run(args: argparse.Namespace) -> int:
     old, new = store.resolve(args.old), store.resolve(args.new)
     result = diff_tables(store.read("programmes", old), store.read("programmes", new))
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "old": old,
-                    "new": new,
-                    "added": [r["programme_id"] for r in result.added],
-                    "removed": [r["programme_id"] for r in result.removed],
-                    "changed": {c.programme_id: sorted(c.fields) for c in result.changed},
-                    "added_columns": result.added_columns,
-                    "removed_columns": result.removed_columns,
-                },
-                indent=2,
-            )
-        )
+        document = {
+            "old": old,
+            "new": new,
+            "added": [r["programme_id"] for r in result.added],
+            "removed": [r["programme_id"] for r in result.removed],
+            "changed": {c.programme_id: c.as_json() for c in result.changed},
+            "added_columns": result.added_columns,
+            "removed_columns": result.removed_columns,
+        }
+        echo(json_text(document))
         return 0
-    print(f"{old} -> {new}")
+    out = [f"{old} -> {new}"]
     if result.empty:
-        print("no differences")
-    for line in lines(result):
-        print(line)
+        out.append("no differences")
+    echo(*out, *lines(result))
     return 0
 
 
 def lines(result: Diff) -> list[str]:
-    """The differences, one line per programme or column (and one per changed field)."""
+    """The differences, one line per programme or column (and per changed field), terminal-safe
+    (also what ``exitscrape rebuild`` prints)."""
     out = []
-    for row in result.added:
-        out.append(f"+ added    {row['programme_id']}  ({row['name']})")
-    for row in result.removed:
-        out.append(f"- removed  {row['programme_id']}  ({row['name']})")
+    for sign, what, rows in (("+", "added  ", result.added), ("-", "removed", result.removed)):
+        out += [f"{sign} {what}  {row['programme_id']}  ({one_line(row['name'])})" for row in rows]
     for change in result.changed:
-        out.append(f"~ changed  {change.programme_id}  ({change.name}): {', '.join(change.fields)}")
+        out.append(
+            f"~ changed  {change.programme_id}  ({one_line(change.name)}): "
+            + ", ".join(change.fields)
+        )
         for name, (before, after) in change.fields.items():
-            out.append(f"    {name}: {brief(before)} -> {brief(after)}")
+            described = [one_line(line) for line in describe_change(before, after)]
+            if len(described) == 1:
+                out.append(f"    {name}: {described[0]}")
+            else:
+                out += [f"    {name}:", *(f"      {line}" for line in described)]
     out += [f"+ column   {column}" for column in result.added_columns]
     out += [f"- column   {column}" for column in result.removed_columns]
     return out

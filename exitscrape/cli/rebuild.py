@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 from exitscrape.cli import diff
 from exitscrape.cli.crawl import crawl
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo, echo_error
 from exitscrape.dataset.diff import diff_tables
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.evidence.reader import CapturesError, read_info
@@ -90,55 +90,50 @@ def run(args: argparse.Namespace) -> int:
     store = DatasetStore(resolve_data_dir(args.data_dir))
     version = store.resolve(args.version)
     if args.force and not args.publish:
-        print("exitscrape rebuild: --force only applies with --publish", file=sys.stderr)
+        echo_error("exitscrape rebuild: --force only applies with --publish")
         return 2
     with tempfile.TemporaryDirectory(prefix="exitscrape-rebuild-") as scratch:
         target = DatasetStore(store.root if args.publish else Path(scratch) / "data")
         outcome = _replay(store, version, target.root, args)
         if outcome.outcome is Outcome.LOCKED:
-            print(f"exitscrape rebuild: not started: {outcome.reason}", file=sys.stderr)
+            echo_error(f"exitscrape rebuild: not started: {outcome.reason}")
             return outcome.exit_code
         finished = store.manifest(version).get("crawl_stats", {}).get("finish_reason", "finished")
         if outcome.finish_reason != finished:  # stopped early (Ctrl-C, say): no verdict
             published = outcome.outcome is Outcome.PUBLISHED
-            print(
+            echo_error(
                 f"exitscrape rebuild: the replay ended with {outcome.finish_reason}, the crawl "
                 f"with {finished}: no verdict"
-                + (f"; --force published version {outcome.version}" if published else ""),
-                file=sys.stderr,
+                + (f"; --force published version {outcome.version}" if published else "")
             )
             return 130 if outcome.finish_reason == "shutdown" else 1
         not_captured = outcome.failed_by_reason.get("NotCaptured", 0)
         if not args.quiet:
-            print(
+            echo(
                 f"replayed the captures of version {version}: {outcome.pages} pages "
                 f"({not_captured} not captured), {outcome.programmes} programmes; "
                 "no network used"
             )
         if outcome.version is None:
-            print(
-                f"exitscrape rebuild: FAILED: {outcome.reason or 'nothing was rebuilt'}",
-                file=sys.stderr,
-            )
+            echo_error(f"exitscrape rebuild: FAILED: {outcome.reason or 'nothing was rebuilt'}")
             return outcome.exit_code or 1
         result = diff_tables(
             store.read("programmes", version), target.read("programmes", outcome.version)
         )
     if result.empty:
-        print(f"programmes: equal to version {version}'s")
+        echo(f"programmes: equal to version {version}'s")
     else:
-        print(
+        echo(
             f"programmes: DIFFER from version {version}'s: {len(result.added)} added, "
-            f"{len(result.removed)} removed, {len(result.changed)} changed"
+            f"{len(result.removed)} removed, {len(result.changed)} changed",
+            *diff.lines(result),
         )
-        for line in diff.lines(result):
-            print(line)
     if not args.publish:
         return 0 if result.empty else 1
     if outcome.outcome is Outcome.PUBLISHED:
-        print(f"published version {outcome.version} (rebuilt from {version})")
+        echo(f"published version {outcome.version} (rebuilt from {version})")
     elif outcome.outcome is Outcome.UNCHANGED:
-        print(
+        echo(
             f"nothing published: the rebuilt programmes equal the latest version "
             f"({outcome.version})"
         )

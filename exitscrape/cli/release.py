@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 from exitscrape.release import build_release
 from exitscrape.release.changelog import LEVELS
@@ -20,7 +21,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "  README.md                    data card: source, collection, dictionary, gaps,\n"
         "                               limitations, licence, how to cite\n"
         "  CHANGELOG.md, SHA256SUMS     changes since earlier releases; checksums\n"
-        "and <DIR>.zip beside the folder.\n\n"
+        "and <DIR>.zip beside the folder, which unpacks into one folder <DIR>/. The CSV copies\n"
+        "are UTF-8 with a byte-order mark (a double-click opens them right in Excel and\n"
+        "LibreOffice), and a text that starts like a formula (=, +, -, @) gets a ' in front.\n\n"
         "The release number follows semantic versioning for data, from the diff against the\n"
         "previous release: a schema change is major, added or removed programmes minor,\n"
         "corrected values a patch; the first release is 1.0.0. Releases are recorded in\n"
@@ -60,14 +63,17 @@ def run(args: argparse.Namespace) -> int:
         why = "first release"
     else:
         why = f"since {result.previous['release']}: {LEVELS[result.level]}"
-    print(f"release {result.release} of dataset version {result.version} ({why})")
+    lines = [f"release {result.release} of dataset version {result.version} ({why})"]
     if result.diff is not None:
         d = result.diff
-        print(
+        lines.append(
             f"  +{len(d.added)} added, -{len(d.removed)} removed, ~{len(d.changed)} changed "
             f"programmes; columns +{len(d.added_columns)} -{len(d.removed_columns)}"
         )
-    print(f"  folder: {result.folder}")
-    print(f"  zip:    {result.zip}")
-    print(f"  check:  frictionless validate {result.folder / 'datapackage.json'}")
+    lines += [
+        f"  folder: {result.folder}",
+        f"  zip:    {result.zip}",
+        f"  check:  frictionless validate {result.folder / 'datapackage.json'}",
+    ]
+    echo(*lines)
     return 0

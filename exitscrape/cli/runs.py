@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo, json_text, one_line
 from exitscrape.dataset.store import resolve_data_dir
 from exitscrape.extensions import runreport
 
@@ -35,34 +35,40 @@ def _row(report: dict[str, Any]) -> tuple[str, ...]:
     version = report.get("version") or (
         f"= {report['latest']}" if report.get("outcome") == "unchanged" else "-"
     )
-    return (
-        str(report.get("run_id", "?")),
+    duration = report.get("duration_seconds")
+    cells = (
+        report.get("run_id", "?"),
         str(report.get("started_at", "?")).replace("+00:00", "").replace("T", " "),
-        f"{report.get('duration_seconds', 0):.1f}",
+        f"{duration:.1f}" if isinstance(duration, int | float) else "?",
         str(report.get("outcome", "?")) + (" (forced)" if report.get("forced") else ""),
-        str(version),
-        str(pages.get("met", 0)),
-        str(pages.get("revalidated", 0)),
-        str(pages.get("failed", 0)),
-        str(report.get("programmes", 0)),
+        version,
+        pages.get("met", 0),
+        pages.get("revalidated", 0),
+        pages.get("failed", 0),
+        report.get("programmes", 0),
     )
+    return tuple(one_line(cell) for cell in cells)
 
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     reports = list(runreport.read_all(data_dir))[: max(args.limit, 0)]
     if args.json:
-        print(json.dumps(reports, indent=2))
+        echo(json_text(reports))
         return 0
     if not reports:
-        print(f"no runs recorded in {data_dir / runreport.RUNS_DIR}")
+        echo(f"no runs recorded in {data_dir / runreport.RUNS_DIR}")
         return 0
     rows = [COLUMNS, *(_row(report) for report in reports)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    for row in rows:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        print("  ".join(cells).rstrip())
-    for report in reports:
-        if report.get("outcome") not in ("published", "unchanged") and report.get("reason"):
-            print(f"{report['run_id']}: {report['reason']}")
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines += [
+        f"{one_line(report['run_id'])}: {one_line(report['reason'])}"
+        for report in reports
+        if report.get("outcome") not in ("published", "unchanged") and report.get("reason")
+    ]
+    echo(*lines)
     return 0

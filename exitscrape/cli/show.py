@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import textwrap
 from pathlib import Path
 from typing import Any
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo, json_text, one_line
+from exitscrape.dataset.diff import item_text
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.dataset.wording import plural
 from exitscrape.evidence.reader import CapturesError, read_index
 from exitscrape.evidence.verify import captures_path
 from exitscrape.evidence.writer import CAPTURES_FILE
@@ -65,8 +67,8 @@ def find(rows: list[dict[str, Any]], query: str) -> dict[str, Any]:
         if len(matches) == 1:
             return matches[0]
         if matches:
-            names = "\n".join(f"  {r['programme_id']}  ({r['name']})" for r in matches)
-            raise DatasetError(f"{query!r} matches {len(matches)} programmes:\n{names}")
+            names = "\n".join(f"  {r['programme_id']}  ({one_line(r['name'])})" for r in matches)
+            raise DatasetError(f"{query!r} matches {plural(len(matches), 'programme')}:\n{names}")
     raise DatasetError(
         f"no programme matches {query!r} (try `exitscrape show` with part of its name)"
     )
@@ -76,12 +78,16 @@ def _value(value: Any) -> list[str]:
     if value is None or value == []:
         return ["  (none)"]
     if isinstance(value, list):
-        items = [f"{v['author']}, {v['year']}" if isinstance(v, dict) else str(v) for v in value]
-        return [f"  - {item}" for item in items]
+        return [f"  - {one_line(item_text(v))}" for v in value]
     lines = []
     for paragraph in str(value).split("\n"):
+        # "terrorism-related" stays whole: a line never ends at a hyphen inside a word.
         lines += textwrap.wrap(
-            paragraph, width=96, initial_indent="  ", subsequent_indent="  "
+            one_line(paragraph),
+            width=96,
+            initial_indent="  ",
+            subsequent_indent="  ",
+            break_on_hyphens=False,
         ) or [""]
     return lines
 
@@ -92,15 +98,14 @@ def run(args: argparse.Namespace) -> int:
     row = find(store.read("programmes", version).to_pylist(), args.query)
     evidence = sources(store, version, row) if args.source else None
     if args.json:
-        document = {**row, "evidence": evidence} if evidence is not None else row
-        print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+        echo(json_text({**row, "evidence": evidence} if evidence is not None else row))
         return 0
-    print(f"{row['name']}  [{row['programme_id']}]  (dataset version {version})")
+    lines = [f"{one_line(row['name'])}  [{row['programme_id']}]  (dataset version {version})"]
     for name, value in row.items():
-        print(f"\n{name}:")
-        print("\n".join(_value(value)))
+        lines += ["", f"{name}:", *_value(value)]
     if evidence is not None:
-        print("\n".join(["", *source_lines(store.root / version, evidence)]))
+        lines += ["", *source_lines(store.root / version, evidence)]
+    echo(*lines)
     return 0
 
 
@@ -146,7 +151,7 @@ def source_lines(folder: Path, evidence: list[dict[str, Any]]) -> list[str]:
         + (" (copies of one programme, at these URLs)" if len(evidence) > 1 else ""),
     ]
     for source in evidence:
-        lines.append(f"    {source['url']}")
+        lines.append(f"    {one_line(source['url'])}")
         lines.append(f"      {_capture(source)}")
         if source["offset"] is not None:
             lines.append(f"      warcio extract --payload {captures} {source['offset']}")
@@ -156,7 +161,7 @@ def source_lines(folder: Path, evidence: list[dict[str, Any]]) -> list[str]:
         "kind listing)" + ("; the crawl first reached it from" if referers else "")
     )
     for referer in {r["url"]: r for r in referers}.values():
-        lines.append(f"    {referer['url']}")
+        lines.append(f"    {one_line(referer['url'])}")
         lines.append(f"      {_capture(referer)}")
     return lines
 
@@ -166,4 +171,4 @@ def _capture(page: dict[str, Any]) -> str:
         when = page.get("captured_at")
         return f"fetched {when:%Y-%m-%d %H:%M:%S} UTC; not in captures" if when else "not fetched"
     when = f"{page['captured_at']:%Y-%m-%d %H:%M:%S.%f} UTC"
-    return f"captured {when}, record {page['warc_record_id']}"
+    return f"captured {when}, record {one_line(page['warc_record_id'])}"

@@ -4,7 +4,6 @@ and their evidence."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -12,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo, echo_error, json_text, one_line
 from exitscrape.dataset.files import open_regular, stream_sha256
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.dataset.wording import plural
 from exitscrape.evidence.verify import check_evidence
 
 _SHOWN_PROBLEMS = 20
@@ -108,7 +109,7 @@ def verify(store: DatasetStore, version: str, rebuild: bool) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     store = DatasetStore(resolve_data_dir(args.data_dir))
     if args.all and args.versions:
-        print("exitscrape verify: give versions or --all, not both", file=sys.stderr)
+        echo_error("exitscrape verify: give versions or --all, not both")
         return 2
     if args.all:
         versions = store.versions()
@@ -118,13 +119,15 @@ def run(args: argparse.Namespace) -> int:
         versions = list(dict.fromkeys(store.resolve(v) for v in args.versions or ["latest"]))
     results = [verify(store, version, args.rebuild) for version in versions]
     if args.json:
-        print(json.dumps(results, indent=2))
+        echo(json_text(results))
     for result in results if not args.json else []:
         problems = result["problems"]
-        status = "ok" if not problems else f"FAILED ({len(problems)} problems)"
-        print(f"{result['version']}: {status}" + "".join(f"; {n}" for n in result["notes"]))
-        for problem in problems[:_SHOWN_PROBLEMS]:
-            print(f"  ! {problem}")
+        status = "ok" if not problems else f"FAILED ({plural(len(problems), 'problem')})"
+        lines = [f"{result['version']}: {status}" + "".join(f"; {n}" for n in result["notes"])]
+        lines += [f"  ! {one_line(problem)}" for problem in problems[:_SHOWN_PROBLEMS]]
         if len(problems) > _SHOWN_PROBLEMS:
-            print(f"  ! ... and {len(problems) - _SHOWN_PROBLEMS} more (--json lists them all)")
+            lines.append(
+                f"  ! ... and {len(problems) - _SHOWN_PROBLEMS} more (--json lists them all)"
+            )
+        echo(*lines)
     return 1 if any(result["problems"] for result in results) else 0

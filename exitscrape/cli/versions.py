@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING, Any
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo, json_text, one_line
 from exitscrape.dataset.diff import diff_tables
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.release import read_registry
@@ -78,19 +78,19 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         raise DatasetError(f"no dataset in {store.root}: run `exitscrape crawl` first")
     if args.json:
-        print(json.dumps(rows, indent=2))
+        echo(json_text(rows))
         return 0
     latest = store.latest()
     header = ("version", "created (UTC)", "programmes", "pages", "failed", "changes", "release")
     table = [
         (
-            ("* " if row["version"] == latest else "  ") + row["version"],
-            (row["created_at"] or "")[:19].replace("T", " "),
-            str(row["programmes"]),
-            str(row["pages"] if row["pages"] is not None else ""),
-            str(row["failed_pages"]),
+            ("* " if row["version"] == latest else "  ") + one_line(row["version"]),
+            one_line(str(row["created_at"] or "")[:19].replace("T", " ")),
+            one_line(row["programmes"]),
+            one_line(row["pages"] if row["pages"] is not None else ""),
+            one_line(row["failed_pages"]),
             _changes(row["changes"]),
-            row["release"] or "",
+            one_line(row["release"] or ""),
         )
         for row in rows
     ]
@@ -99,11 +99,12 @@ def run(args: argparse.Namespace) -> int:
         for i, h in enumerate(header)
     ]
     header = (("  " + header[0]), *header[1:])
-    for line in (header, *table):
-        cells = [
+    lines = [
+        "  ".join(
             cell.rjust(width) if 2 <= i <= 4 else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(line, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-    print("changes: against the version before (+added -removed ~changed programmes)")
+        ).rstrip()
+        for line in (header, *table)
+    ]
+    echo(*lines, "changes: against the version before (+added -removed ~changed programmes)")
     return 0

@@ -1,8 +1,10 @@
 """Assemble a crawl's records into the dataset's tables.
 
-Pure and order-independent: the same pages give the same rows, whatever order they came in.
-A programme found at several URLs (Weebly copies a page into each category) becomes one row
-carrying every URL and every category of the pages that list it.
+Pure and order-independent: the same pages (and the same previous version) give the same rows,
+whatever order they came in. A programme found at several URLs (Weebly copies a page into each
+category) becomes one row carrying every URL and every category of the pages that list it. When
+its copies' texts differ (an editor changed one copy only), the row holds the newest text
+(:func:`choose`) and names the other copies in ``differing_copies``.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pyarrow as pa
 
-from exitscrape.dataset.records import CrawlRecords, ProgrammeStub
+from exitscrape.dataset.records import CONTENT_FIELDS, CrawlRecords, ProgrammeStub
 from exitscrape.dataset.schema import PAGES, PROGRAMMES, VOLATILE_COLUMNS
 from exitscrape.items import HTML_MEDIA_TYPES, IDEOLOGIES, REGIONS, SETTINGS, Category
 
@@ -31,12 +35,33 @@ _BATCH_ROWS = 1000
 UNRECOGNISED = "linked from a category page but no programme fields found"
 
 
+@dataclass(frozen=True, slots=True)
+class DifferingCopy:
+    """A copy of a programme whose text differs from the one its row holds."""
+
+    url: str
+    fields: list[str]  # the content fields it differs on
+    content_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """A programme whose copies' texts differ: the copy the row holds, why, and the others."""
+
+    programme_id: str
+    name: str
+    kept: str  # the URL whose text the row holds
+    why: str  # why that copy's text, in words
+    copies: list[DifferingCopy]
+
+
 @dataclass
 class Tables:
     programmes: pa.Table
     pages: pa.Table
     digest: str
     warnings: list[str]
+    disagreements: list[Disagreement] = field(default_factory=list)
 
     @property
     def as_dict(self) -> dict[str, pa.Table]:
@@ -132,55 +157,134 @@ class LinkGraph:
         return found
 
 
-def _choose(variants: list[ProgrammeStub]) -> ProgrammeStub:
-    """The copy that speaks for a programme: its most common content, then the most complete."""
-    counts = Counter(v.content_sha256 for v in variants)
+@dataclass(frozen=True)
+class PreviousCopies:
+    """What the previous version held at each URL: the text (its content hash) of every copy,
+    and the text its row held."""
 
-    def rank(stub: ProgrammeStub) -> tuple[int, int, str]:
-        return (-counts[stub.content_sha256], -stub.filled, stub.content_sha256)
+    copy: dict[str, str]  # URL -> content_sha256 of the copy found there
+    kept: dict[str, str]  # URL -> content_sha256 of the text the programme's row held
 
-    return min(variants, key=rank)
+    @classmethod
+    def of(cls, table: pa.Table | None) -> PreviousCopies | None:
+        """From the previous version's programmes (any schema version); ``None`` without one."""
+        if table is None:
+            return None
+        wanted = ("source_urls", "content_sha256", "differing_copies")
+        names = [n for n in wanted if n in table.schema.names]
+        copy: dict[str, str] = {}
+        kept: dict[str, str] = {}
+        for row in table.select(names).to_pylist():
+            for url in row["source_urls"]:
+                copy[url] = kept[url] = row["content_sha256"]
+            for other in row.get("differing_copies") or []:
+                copy[other["url"]] = other["content_sha256"]
+        return cls(copy, kept)
+
+
+def _timestamp(last_modified: str | None) -> float:
+    """A ``Last-Modified`` header as a POSIX timestamp; -inf when missing or unreadable."""
+    try:
+        when = parsedate_to_datetime(last_modified or "")
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return float("-inf")
+    return when.replace(tzinfo=when.tzinfo or UTC).timestamp()
+
+
+#: The rule's steps, in order, as :func:`choose` words them.
+_WHY = (
+    "changed since the previous version",
+    "the text the previous version held",
+    "the latest Last-Modified",
+    "the first URL in sort order",
+)
+
+
+def choose(
+    variants: list[ProgrammeStub],
+    previous: PreviousCopies | None,
+    last_modified: dict[str, str | None],
+) -> tuple[ProgrammeStub, str]:
+    """The copy whose text speaks for a programme, and why: the newest text. A copy that changed
+    since the previous version (or is new in it) beats one that did not; then the copy whose
+    text the previous version held; then the latest ``Last-Modified`` of its page; then the
+    first URL in sort order."""
+
+    def rank(stub: ProgrammeStub) -> tuple[bool, bool, float, str]:
+        changed = previous is not None and previous.copy.get(stub.url) != stub.content_sha256
+        held = previous is not None and previous.kept.get(stub.url) == stub.content_sha256
+        return (not changed, not held, -_timestamp(last_modified.get(stub.url)), stub.url)
+
+    ranked = sorted(variants, key=rank)
+    chosen = ranked[0]
+    others = [v for v in ranked if v.content_sha256 != chosen.content_sha256]
+    if not others:
+        return chosen, ""
+    first, runner_up = rank(chosen), rank(others[0])
+    step = next(i for i in range(len(first)) if first[i] != runner_up[i])
+    return chosen, _WHY[step]
 
 
 @dataclass(frozen=True, slots=True)
 class _Programme:
-    """One programme: its id, the copy that speaks for it, and all its copies."""
+    """One programme: its id, the copy that speaks for it, all its copies, and those whose text
+    differs."""
 
     programme_id: str
     chosen: ProgrammeStub
     copies: list[ProgrammeStub]
+    differing: list[DifferingCopy]
 
 
 @dataclass
 class ProgrammeRows:
     rows: Iterator[dict[str, Any]]  # in ``programme_id`` order, read from the spool
-    warnings: list[str]  # about copies that differ
+    disagreements: list[Disagreement]  # programmes whose copies differ
 
 
-def programme_rows(records: CrawlRecords, graph: LinkGraph) -> ProgrammeRows:
+def _differing(
+    records: CrawlRecords, chosen: ProgrammeStub, variants: list[ProgrammeStub]
+) -> list[DifferingCopy]:
+    """The copies whose text differs from *chosen*'s, with the fields they differ on."""
+    kept = records.programme(chosen)
+    copies = []
+    for variant in sorted(variants, key=lambda v: v.url):
+        if variant.content_sha256 == chosen.content_sha256:
+            continue
+        item = records.programme(variant)
+        fields = [f for f in CONTENT_FIELDS if getattr(item, f) != getattr(kept, f)]
+        copies.append(DifferingCopy(variant.url, fields, variant.content_sha256))
+    return copies
+
+
+def programme_rows(
+    records: CrawlRecords, graph: LinkGraph, previous: PreviousCopies | None = None
+) -> ProgrammeRows:
     """The programme rows, one per programme however many copies the site has of it."""
     groups: dict[tuple[str, str], list[ProgrammeStub]] = defaultdict(list)
     for stub in records.stubs:
         if stub.url in graph.programme_urls:
             groups[stub.key].append(stub)
     listed_by = graph.listed_by()
+    last_modified = {p.final_url: p.last_modified for p in records.pages if p.final_url}
     programmes: list[_Programme] = []
-    warnings: list[str] = []
+    disagreements: list[Disagreement] = []
     ids: Counter[str] = Counter()
     for _, variants in sorted(groups.items()):
-        chosen = _choose(variants)
-        if len({v.content_sha256 for v in variants}) > 1:
-            warnings.append(
-                f"{chosen.name!r}: copies differ between {sorted(v.url for v in variants)}; "
-                f"kept {chosen.url}"
-            )
+        chosen, why = choose(variants, previous, last_modified)
         country = chosen.country_code.lower() if chosen.country_code else slug(chosen.country or "")
         programme_id = f"{slug(chosen.name or '')}-{country}"
         ids[programme_id] += 1
         if ids[programme_id] > 1:
             programme_id += f"-{ids[programme_id]}"
-        programmes.append(_Programme(programme_id, chosen, variants))
+        differing = _differing(records, chosen, variants) if why else []
+        if differing:
+            disagreements.append(
+                Disagreement(programme_id, chosen.name or "", chosen.url, why, differing)
+            )
+        programmes.append(_Programme(programme_id, chosen, variants, differing))
     programmes.sort(key=lambda programme: programme.programme_id)
+    disagreements.sort(key=lambda d: d.programme_id)
 
     def rows() -> Iterator[dict[str, Any]]:
         for programme in programmes:
@@ -201,11 +305,15 @@ def programme_rows(records: CrawlRecords, graph: LinkGraph) -> ProgrammeRows:
                 "ideologies": _ordered({c.ideology for c in categories if c.ideology}, IDEOLOGIES),
                 "regions": _ordered({c.region for c in categories if c.region}, REGIONS),
                 "source_urls": sorted({v.url for v in variants}),
+                "differing_copies": [
+                    {"url": c.url, "fields": c.fields, "content_sha256": c.content_sha256}
+                    for c in programme.differing
+                ],
                 "content_sha256": stub.content_sha256,
                 "crawled_at": max(v.fetched_at for v in variants),
             }
 
-    return ProgrammeRows(rows(), warnings)
+    return ProgrammeRows(rows(), disagreements)
 
 
 def page_rows(records: CrawlRecords, graph: LinkGraph) -> list[dict[str, Any]]:
@@ -266,11 +374,11 @@ def to_table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def assemble(records: CrawlRecords) -> Tables:
-    """The programmes and pages tables of one crawl, with the programmes' digest."""
+def assemble(records: CrawlRecords, previous: pa.Table | None = None) -> Tables:
+    """The programmes and pages tables of one crawl, with the programmes' digest; *previous* is
+    the latest version's programmes, which tell which copy of a programme changed since."""
     graph = LinkGraph(records)
-    programmes = programme_rows(records, graph)
-    warnings = programmes.warnings
+    programmes = programme_rows(records, graph, PreviousCopies.of(previous))
     digest = RowsDigest()
 
     def digested(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -280,10 +388,11 @@ def assemble(records: CrawlRecords) -> Tables:
 
     table = to_table(digested(programmes.rows), PROGRAMMES)
     pages = page_rows(records, graph)
-    warnings += [f"{row['url']}: {UNRECOGNISED}" for row in pages if row["error"] == UNRECOGNISED]
+    warnings = [f"{row['url']}: {UNRECOGNISED}" for row in pages if row["error"] == UNRECOGNISED]
     return Tables(
         programmes=table,
         pages=to_table(pages, PAGES),
         digest=digest.hexdigest(),
         warnings=warnings,
+        disagreements=programmes.disagreements,
     )

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from exitscrape.dataset.assemble import Tables
 from exitscrape.dataset.records import CONTENT_FIELDS
+from exitscrape.dataset.wording import plural
 
 #: Programme columns whose coverage is watched: the content fields and the categories.
 COVERAGE_FIELDS = (*CONTENT_FIELDS, "settings", "ideologies", "regions")
@@ -102,7 +103,7 @@ def _programme_count(count: int, previous: int | None, limits: Thresholds) -> Ga
         "min_programme_ratio": limits.min_programme_ratio,
     }
     if count >= floor:
-        return GateResult("programme_count", True, f"{count} programmes", figures)
+        return GateResult("programme_count", True, plural(count, "programme"), figures)
     against = (
         f" ({limits.min_programme_ratio:.0%} of the previous version's {previous})"
         if previous
@@ -111,7 +112,7 @@ def _programme_count(count: int, previous: int | None, limits: Thresholds) -> Ga
     return GateResult(
         "programme_count",
         False,
-        f"{count} programmes, fewer than the minimum of {floor}{against}",
+        f"{plural(count, 'programme')}, fewer than the minimum of {floor}{against}",
         figures,
     )
 
@@ -150,7 +151,7 @@ def _failed_pages(pages: pa.Table, limits: Thresholds) -> GateResult:
         "max_failed_share": limits.max_failed_share,
     }
     passed = share <= limits.max_failed_share
-    message = f"{failed} of {len(kinds)} pages failed ({share:.0%})"
+    message = f"{failed} of {plural(len(kinds), 'page')} failed ({share:.0%})"
     if not passed:
         message += f", more than the maximum of {limits.max_failed_share:.0%}"
     return GateResult("failed_pages", passed, message, figures)

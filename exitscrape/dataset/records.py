@@ -33,7 +33,6 @@ class ProgrammeStub:
     country_code: str | None
     fetched_at: datetime
     content_sha256: str
-    filled: int  # content fields with a value
     offset: int  # where the item starts in the spool
 
     @property
@@ -53,6 +52,7 @@ class CrawlRecords:
     def __init__(self) -> None:
         self.menu: SiteMenu | None = None
         self.pages: list[PageItem] = []
+        self.page_urls: set[str] = set()  # the URLs met: one row each in the pages table
         self.stubs: list[ProgrammeStub] = []
         # Open as long as the records live: closed by close(), or when they are collected.
         self._spool = tempfile.TemporaryFile(prefix="exitscrape-records-")  # noqa: SIM115
@@ -69,12 +69,12 @@ class CrawlRecords:
                     country_code=item.country_code,
                     fetched_at=item.fetched_at,
                     content_sha256=content_sha256(item),
-                    filled=sum(bool(getattr(item, f)) for f in CONTENT_FIELDS),
                     offset=offset,
                 )
             )
         elif isinstance(item, PageItem):
             self.pages.append(item)
+            self.page_urls.add(item.url)
         elif isinstance(item, SiteMenu) and self.menu is None:
             self.menu = item
 

@@ -9,10 +9,17 @@ from __future__ import annotations
 import pyarrow as pa
 
 #: Bump the major part for a breaking schema change, the minor part for an added column.
-#: 1.1.0 added ``programmes.references``; 1.2.0 ``pages.warc_record_id``.
-SCHEMA_VERSION = "1.2.0"
+#: 1.1.0 added ``programmes.references``; 1.2.0 ``programmes.differing_copies``;
+#: 1.3.0 ``pages.warc_record_id``.
+SCHEMA_VERSION = "1.3.0"
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def _list(type_: pa.DataType) -> pa.DataType:
+    """A list type named as Parquet files name it (``list<element: ...>``), so the data
+    dictionary spells it as a reader of the files sees it."""
+    return pa.list_(pa.field("element", type_))
 
 
 def _field(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:
@@ -44,7 +51,7 @@ PROGRAMMES = pa.schema(
         _field("organisation", pa.string(), "Organisation running the programme."),
         _field(
             "objectives",
-            pa.list_(pa.string()),
+            _list(pa.string()),
             "Objectives, one string each (the page separates them by `;` or line breaks).",
             nullable=False,
         ),
@@ -56,7 +63,7 @@ PROGRAMMES = pa.schema(
         ),
         _field(
             "references",
-            pa.list_(
+            _list(
                 pa.struct(
                     [
                         pa.field("author", pa.string(), nullable=False),
@@ -72,28 +79,47 @@ PROGRAMMES = pa.schema(
         ),
         _field(
             "settings",
-            pa.list_(pa.string()),
+            _list(pa.string()),
             "Settings of the category pages listing it: `prison`, `probation`, "
             "`prison and probation`.",
             nullable=False,
         ),
         _field(
             "ideologies",
-            pa.list_(pa.string()),
+            _list(pa.string()),
             "Ideologies of the category pages listing it: `islamist`, `far-right`, `far-left`.",
             nullable=False,
         ),
         _field(
             "regions",
-            pa.list_(pa.string()),
+            _list(pa.string()),
             "Regions of the category pages listing it (Islamist programmes in prison only): "
             "`europe`, `other regions`.",
             nullable=False,
         ),
         _field(
             "source_urls",
-            pa.list_(pa.string()),
+            _list(pa.string()),
             "Every URL the programme was found at (final URLs after redirects), sorted.",
+            nullable=False,
+        ),
+        _field(
+            "differing_copies",
+            _list(
+                pa.struct(
+                    [
+                        pa.field("url", pa.string(), nullable=False),
+                        pa.field("fields", _list(pa.string()), nullable=False),
+                        pa.field("content_sha256", pa.string(), nullable=False),
+                    ]
+                )
+            ),
+            "Copies of the programme (among `source_urls`) whose text differs from the one this "
+            "row holds, as when an editor changed one copy only: each one's `url`, the content "
+            "`fields` it differs on and its `content_sha256`; empty when all copies agree. The "
+            "row holds the newest text: a copy that changed since the previous version, else the "
+            "one the previous version held, else the one whose page has the latest "
+            "`Last-Modified`, else the first URL in sort order. Added in schema 1.2.0.",
             nullable=False,
         ),
         _field(
@@ -145,7 +171,7 @@ PAGES = pa.schema(
             "version's `captures.warc.gz` (the response at `final_url`, or the redirect at `url` "
             "for a redirect to a page met before); null when no response came. The evidence of a "
             "programme: its values were extracted from the response of the row whose `final_url` "
-            "is one of its `source_urls` (`exitscrape show NAME --source`). Added in schema 1.2.0.",
+            "is one of its `source_urls` (`exitscrape show NAME --source`). Added in schema 1.3.0.",
         ),
     ]
 )
@@ -154,6 +180,21 @@ TABLES: dict[str, pa.Schema] = {"programmes": PROGRAMMES, "pages": PAGES}
 
 #: Columns that describe the crawl, not the programme: ignored when comparing versions.
 VOLATILE_COLUMNS = frozenset({"crawled_at"})
+
+
+def pandas_type(type_: pa.DataType) -> str:
+    """The dtype a column of *type_* has in ``exitscrape.load()``'s DataFrames, whatever the
+    data (:mod:`exitscrape.dataset.load`): nullable integers, pandas' ``string`` dtype,
+    tz-aware timestamps, lists as Python lists."""
+    if pa.types.is_string(type_):
+        return "string"
+    if pa.types.is_integer(type_):
+        return f"Int{type_.bit_width}"
+    if pa.types.is_timestamp(type_):
+        return f"datetime64[{type_.unit}, {type_.tz}]"
+    if pa.types.is_list(type_):
+        return "object (lists)"
+    raise TypeError(f"no pandas dtype for arrow type {type_}")
 
 
 def describe(schema: pa.Schema) -> list[tuple[str, str, str]]:
@@ -167,9 +208,10 @@ def markdown() -> str:
     """The data dictionary as Markdown tables (README.md embeds this; a test keeps them equal)."""
     parts = []
     for table, schema in TABLES.items():
-        rows = [f"| `{name}` | {type_} | {text} |" for name, type_, text in describe(schema)]
-        parts.append(
-            f"### {table}.parquet\n\n| column | type | description |\n|---|---|---|\n"
-            + "\n".join(rows)
-        )
+        rows = [
+            f"| `{name}` | `{type_}` | `{pandas_type(field.type)}` | {text} |"
+            for field, (name, type_, text) in zip(schema, describe(schema), strict=True)
+        ]
+        header = "| column | type (Parquet) | pandas (`load()`) | description |\n|---|---|---|---|"
+        parts.append(f"### {table}.parquet\n\n{header}\n" + "\n".join(rows))
     return "\n\n".join(parts) + "\n"

@@ -57,10 +57,10 @@ def captures_path(version_dir: Path, manifest: dict[str, Any], *, checksum: bool
 
 
 def _has_ids(manifest: dict[str, Any]) -> bool:
-    """Whether the version's schema has ``pages.warc_record_id`` (1.2.0 on)."""
+    """Whether the version's schema has ``pages.warc_record_id`` (1.3.0 on)."""
     parts = str(manifest.get("schema_version", "0")).split(".")
     try:
-        return (int(parts[0]), int(parts[1] if len(parts) > 1 else 0)) >= (1, 2)
+        return (int(parts[0]), int(parts[1] if len(parts) > 1 else 0)) >= (1, 3)
     except ValueError:
         return False
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # readers of run reports (`exitscrape runs`) need neither pyarrow nor Scrapy
+    from exitscrape.dataset.assemble import Disagreement
     from exitscrape.dataset.quality import GateResult
     from exitscrape.incremental.quickcheck import QuickCheckSummary
 
@@ -26,6 +27,9 @@ class Outcome(StrEnum):
 #: scrapyd log (exitscrape itself reads :class:`RunOutcome`, never these).
 OUTCOME_STAT = "exitscrape/outcome"
 VERSION_STAT = "exitscrape/version"
+#: Set on a log record (``extra={SUMMARISED: True}``) that says what the summary of
+#: ``exitscrape crawl`` says anyway: that command leaves it out, ``scrapy crawl`` logs it.
+SUMMARISED = "exitscrape_summarised"
 
 #: Exit status of ``exitscrape crawl`` for each outcome (the CLI's epilog documents them).
 EXIT_CODES = {
@@ -46,21 +50,31 @@ class RunOutcome:
     outcome: Outcome = Outcome.FAILED
     reason: str | None = None  # why the run did not publish, in words
     version: str | None = None  # the version published, or the latest one the data equals
+    first: bool = False  # the version published is the data dir's first
     finish_reason: str | None = None  # Scrapy's
-    # The crawl: URLs met (dataset pages), requests sent, responses got, of which 304s.
+    # The crawl: URLs met (dataset pages), requests sent, responses got (robots.txt's too), of
+    # which 304s and pages served from the HTTP cache without asking the site.
     pages: int = 0
     requests: int = 0
     responses: int = 0
     revalidated: int = 0
+    from_cache: int = 0
+    robots_txt: int = 0  # robots.txt requests (among the requests)
     failed_pages: int = 0
     failed_by_reason: dict[str, int] = field(default_factory=dict)
     programmes: int = 0
     warnings: list[str] = field(default_factory=list)
+    disagreements: list[Disagreement] = field(default_factory=list)  # copies whose texts differ
     problems: list[str] = field(default_factory=list)  # "<url>: <error>" for every page with one
     gates: list[GateResult] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)  # gates that failed and were overridden
     quick_check: QuickCheckSummary | None = None
     report: Path | None = None  # where the run report was written
+
+    @property
+    def downloaded(self) -> int:
+        """Responses downloaded in full: neither a 304 nor served from the cache."""
+        return max(0, self.responses - self.revalidated - self.from_cache)
 
     @property
     def exit_code(self) -> int:

@@ -1,5 +1,9 @@
 """A one-line progress display on a terminal: pages done and queued, programmes found.
 
+Pages done are the URLs met so far, counted as the summary and the pages table count them
+(:attr:`~exitscrape.dataset.records.CrawlRecords.page_urls`), so the last line and the summary
+agree.
+
 Shown only when stderr is a terminal and the log is quieter than INFO (``EXITSCRAPE_PROGRESS =
 "auto"``), so cron mails, CI logs and scrapyd log files never get it; ``"on"`` / ``"off"``
 force it. The line is redrawn in place at most a few times a second.
@@ -16,8 +20,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from exitscrape.dataset.wording import plural
 from exitscrape.incremental.middleware import QuickCheckMiddleware
 from exitscrape.items import ProgrammeItem
+from exitscrape.pipelines.collect import CollectPipeline
 
 #: Seconds between redraws: enough to look live, few enough to cost nothing.
 REDRAW_EVERY = 0.25
@@ -38,9 +44,9 @@ class Progress:
     def __init__(self, crawler: Crawler, stream: TextIO) -> None:
         self.crawler = crawler
         self.stream = stream
-        self.pages = 0
         self.programmes: set[tuple[str, str]] = set()
         self._quick_check: QuickCheckMiddleware | None = None
+        self._collect: CollectPipeline | None = None
         self._drawn = 0.0
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
@@ -64,14 +70,18 @@ class Progress:
             enqueued - dequeued,
         )
 
+    def _pages(self) -> int:
+        return len(self._collect.records.page_urls) if self._collect is not None else 0
+
     def line(self) -> str:
         quick_check = self._quick_check
         if quick_check is not None and quick_check.check is not None and not quick_check.crawling:
             check = quick_check.check
-            return f"quick check: {len(check.confirmed)} of {len(check.pages)} pages as before"
+            pages = plural(len(check.pages), "page")
+            return f"quick check: {len(check.confirmed)} of {pages} as before"
         return (
-            f"{self.pages} pages done, {self._queued()} queued, "
-            f"{len(self.programmes)} programmes found"
+            f"{plural(self._pages(), 'page')} done, {self._queued()} queued, "
+            f"{plural(len(self.programmes), 'programme')} found"
         )
 
     def draw(self, force: bool = False) -> None:
@@ -83,6 +93,7 @@ class Progress:
 
     def spider_opened(self, **_: Any) -> None:
         self._quick_check = self.crawler.get_spider_middleware(QuickCheckMiddleware)
+        self._collect = self.crawler.get_item_pipeline(CollectPipeline)
         # Log lines (warnings about failed pages) must not be glued to the progress line:
         # clear it before each record; the next redraw brings it back.
         for handler in logging.getLogger().handlers:
@@ -94,14 +105,13 @@ class Progress:
         return True
 
     def response_received(self, **_: Any) -> None:
-        self.pages += 1
         self.draw()
 
     def item_scraped(self, item: Any, **_: Any) -> None:
         if isinstance(item, ProgrammeItem):
             # A programme published at several URLs counts once, as in the dataset.
             self.programmes.add(item.key)
-            self.draw()
+        self.draw()
 
     def spider_closed(self, **_: Any) -> None:
         for handler in logging.getLogger().handlers:

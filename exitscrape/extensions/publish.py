@@ -29,9 +29,16 @@ from exitscrape import __version__
 from exitscrape.dataset.assemble import Tables, assemble
 from exitscrape.dataset.quality import Thresholds, check
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.dataset.wording import plural
 from exitscrape.evidence.capture import RunEvidence, run_evidence
 from exitscrape.extensions import runreport
-from exitscrape.extensions.outcome import OUTCOME_STAT, VERSION_STAT, Outcome, RunOutcome
+from exitscrape.extensions.outcome import (
+    OUTCOME_STAT,
+    SUMMARISED,
+    VERSION_STAT,
+    Outcome,
+    RunOutcome,
+)
 from exitscrape.extensions.runlock import LockBusy, RunLock
 from exitscrape.incremental import quickcheck
 from exitscrape.incremental.middleware import QuickCheckMiddleware
@@ -80,7 +87,7 @@ class PublishExtension:
             self.lock.acquire()
         except LockBusy as error:
             self._set(Outcome.LOCKED, str(error))
-            logger.error("%s", error)
+            logger.error("%s", error, extra={SUMMARISED: True})
             raise CloseSpider("lock_busy") from None
         except OSError as error:
             self._set(Outcome.FAILED, f"cannot use the data dir {self.store.root}: {error}")
@@ -124,7 +131,7 @@ class PublishExtension:
             return False
         self._set(
             Outcome.UNCHANGED,
-            f"quick check: all {len(quick_check.pages)} pages answered as they did in "
+            f"quick check: all {plural(len(quick_check.pages), 'page')} answered as they did in "
             f"the last full crawl (version {quick_check.version})",
         )
         run.version = quick_check.version
@@ -142,7 +149,8 @@ class PublishExtension:
         if collect is None:
             raise RuntimeError("the publish extension needs the collect pipeline")
         run = self.outcome
-        tables = assemble(collect.records)
+        previous = self._previous()
+        tables = assemble(collect.records, previous)
         kinds = tables.pages.column("kind").to_pylist()
         errors = dict(
             zip(
@@ -156,10 +164,13 @@ class PublishExtension:
         run.failed_pages = kinds.count("failed")
         run.failed_by_reason = failed_by_reason(tables)
         run.warnings = tables.warnings
+        run.disagreements = tables.disagreements
         run.problems = [f"{url}: {error}" for url, error in errors.items() if error]
         for warning in tables.warnings:
             logger.warning(warning)
-        run.gates = check(tables, self._previous(), reason, Thresholds.from_settings(settings))
+        for disagreement in tables.disagreements:  # the summary and the run report list them
+            logger.info("Copies of %r differ: kept %s", disagreement.name, disagreement.kept)
+        run.gates = check(tables, previous, reason, Thresholds.from_settings(settings))
         failed = [gate for gate in run.gates if not gate.passed]
         if tables.programmes.num_rows == 0:
             start = run.start_url
@@ -206,6 +217,7 @@ class PublishExtension:
         else:
             self._set(Outcome.PUBLISHED)
             run.version = version
+            run.first = self.store.manifest(version).get("parent") is None
         if reason == "finished":
             quickcheck.write_plan(
                 settings,
@@ -225,6 +237,8 @@ class PublishExtension:
         run.requests = values.get("downloader/request_count", 0)
         run.responses = values.get("downloader/response_count", 0)
         run.revalidated = values.get("httpcache/revalidate", 0)
+        run.from_cache = values.get("httpcache/hit", 0)
+        run.robots_txt = values.get("robotstxt/request_count", 0)
         stats.set_value(OUTCOME_STAT, str(run.outcome))
         stats.set_value(VERSION_STAT, run.version)
         report = runreport.build(run, self.crawler.settings, values, self.store.latest())

@@ -2,8 +2,8 @@
 
 A report holds the run's start and end, start URL, the settings that differ from Scrapy's
 defaults (and which of them were overridden for this run), the crawl's figures (pages fetched,
-revalidated with a 304, failed by reason), every quality gate's result, and the version
-published or why none was.
+revalidated with a 304, served from the cache, failed by reason), the programmes whose copies'
+texts differ, every quality gate's result, and the version published or why none was.
 """
 
 from __future__ import annotations
@@ -103,12 +103,15 @@ def build(
             "requests": run.requests,
             "responses": run.responses,
             "revalidated": run.revalidated,
-            "downloaded": run.responses - run.revalidated,
+            "from_cache": run.from_cache,
+            "downloaded": run.downloaded,
+            "robots_txt": run.robots_txt,
             "met": run.pages,
             "failed": run.failed_pages,
             "failed_by_reason": run.failed_by_reason,
         },
         "programmes": run.programmes,
+        "differing_copies": [asdict(d) for d in run.disagreements],
         "gates": [gate.as_dict() for gate in run.gates],
         "quick_check": asdict(run.quick_check) if run.quick_check else None,
         "settings": report_settings.changed,

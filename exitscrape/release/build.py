@@ -28,6 +28,7 @@ from exitscrape.release.card import SITE_URL, TITLE, CardFacts, data_card
 from exitscrape.release.changelog import changelog, section
 from exitscrape.release.datapackage import CSV_DIALECT, table_schema, write_csv
 from exitscrape.release.semver import FIRST, bump, change_level
+from exitscrape.release.sqlite import DB_NAME, write_edition
 from exitscrape.release.wacz import WACZ_FILE, page_list, write_wacz
 
 REGISTRY = "releases.json"
@@ -162,6 +163,20 @@ def _descriptor(
         for table in TABLE_NAMES
         for fmt in ("parquet", "csv")
     ]
+    # Frictionless checks the SQLite edition's bytes and hash only, as a plain file.
+    resources.append(
+        {
+            "name": "exit-programmes-sqlite",
+            "type": "file",
+            "path": DB_NAME,
+            "format": "sqlite",
+            "mediatype": "application/vnd.sqlite3",
+            "description": "Both tables in SQLite (lists as JSON arrays, full-text search on "
+            f"programmes), for Datasette: `datasette {DB_NAME} -m metadata.json`.",
+            "bytes": (folder / DB_NAME).stat().st_size,
+            "hash": f"sha256:{file_sha256(folder / DB_NAME)}",
+        }
+    )
     if (folder / WACZ_FILE).is_file():
         resources.append(_evidence_resource(folder))
     return {
@@ -202,14 +217,16 @@ def _sha256sums(folder: Path) -> None:
 
 
 def _zip(folder: Path, target: Path, created: str) -> None:
-    """A zip of *folder*'s files at its root, where frictionless looks for datapackage.json, with
-    fixed timestamps (reproducible)."""
+    """A zip of *folder*'s files in one top-level folder of the same name (unzipping
+    ``DIR.zip`` gives ``DIR/``, never files strewn where it is opened), with fixed timestamps
+    (reproducible)."""
     stamp = datetime.fromisoformat(created).timetuple()[:6]
 
     def write(file: BinaryIO) -> None:
         with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), stamp)
+                name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+                info = zipfile.ZipInfo(name, stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, path.read_bytes())
@@ -284,6 +301,14 @@ def build_release(
             shutil.copyfile(store.table_path(name, version), data / f"{name}.parquet")
             write_csv(table, data / f"{name}.csv")
         files = [(p.relative_to(tmp).as_posix(), p.stat().st_size) for p in sorted(data.iterdir())]
+        write_edition(
+            tables,
+            tmp,
+            f"Release {number} ({created[:10]}) of {PACKAGE_NAME}, from dataset version "
+            f"{version} (crawled {manifest['created_at']}). The release's README.md says where "
+            "the data comes from, how far to trust it and how to cite it.",
+            LICENSE["title"],
+        )
         if captures is not None:
             write_wacz(captures, page_list(tables["pages"], tables["programmes"]), tmp / WACZ_FILE)
         evidence = WACZ_FILE if captures is not None else None

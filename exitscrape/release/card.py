@@ -1,5 +1,6 @@
 """The data card (a release's README.md): what the data is, where it comes from, how far to trust
-it, how to cite it. Every fact comes from the version's manifest, its tables and the schema."""
+it, how to cite it. Every fact comes from the version's manifest, its tables and the schema;
+everything taken from the data is Markdown-escaped (:mod:`exitscrape.release.markdown`)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from exitscrape.dataset.schema import describe
+from exitscrape.dataset.schema import describe, pandas_type
+from exitscrape.dataset.wording import plural
 from exitscrape.release.datapackage import field_type
+from exitscrape.release.markdown import code, text
+from exitscrape.snapshot.gaps import WHY, archive_gaps
 
 SITE_URL = "https://www.exit-practices.eu/"
 SITE_HOST = "www.exit-practices.eu"
 TITLE = "Exit programmes in prison and probation (from the Exit Practices catalogue)"
+#: Who published the source texts: the BibTeX entry's (corporate) author.
+PUBLISHER = "WayOut project (Exit Practices)"
 
 
 @dataclass
@@ -34,7 +40,7 @@ class CardFacts:
 def _counts(values: list[Any]) -> str:
     counts = Counter(v for v in values if v is not None)
     return ", ".join(
-        f"{k} ({n})" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        f"{text(k)} ({n})" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     )
 
 
@@ -42,14 +48,15 @@ def _dictionary(table: str, schema: pa.Schema) -> list[str]:
     lines = [
         f"#### `{table}`",
         "",
-        "| field | type (Parquet) | type (CSV) | description |",
-        "|---|---|---|---|",
+        "| field | type (Parquet) | type (CSV) | pandas (`exitscrape.load()`) | description |",
+        "|---|---|---|---|---|",
     ]
     for field, (name, arrow_type, description) in zip(schema, describe(schema), strict=True):
         required = "" if field.nullable else ", required"
         description = description.replace("|", r"\|")
         lines.append(
-            f"| `{name}` | `{arrow_type}` | {field_type(field.type)}{required} | {description} |"
+            f"| `{name}` | `{arrow_type}` | {field_type(field.type)}{required} | "
+            f"`{pandas_type(field.type)}` | {description} |"
         )
     return [*lines, ""]
 
@@ -62,7 +69,7 @@ def _missing(programmes: pa.Table) -> list[str]:
         values = programmes.column(name).to_pylist()
         missing = sum(1 for v in values if v is None or v == [])
         if missing:
-            lines.append(f"- `{name}`: empty for {missing} of {total} programmes")
+            lines.append(f"- `{name}`: empty for {missing} of {plural(total, 'programme')}")
     return lines
 
 
@@ -72,10 +79,11 @@ def _gaps(pages: pa.Table) -> list[str]:
         return [
             "- Every page the crawl met was fetched and recognised (no failed or suspect page)."
         ]
-    lines = [f"- {len(rows)} pages failed or are suspect (`pages` rows with an `error`):"]
+    failed = f"{plural(len(rows), 'page')} failed or {'is' if len(rows) == 1 else 'are'} suspect"
+    lines = [f"- {failed} (`pages` rows with an `error`):"]
     for row in rows[:25]:
         status = f"HTTP {row['status']}" if row["status"] else "no response"
-        lines.append(f"  - {row['url']} ({row['kind']}, {status}): {row['error']}")
+        lines.append(f"  - {text(row['url'])} ({row['kind']}, {status}): {text(row['error'])}")
     if len(rows) > 25:
         lines.append(f"  - … and {len(rows) - 25} more: see `pages.csv`")
     return lines
@@ -87,9 +95,9 @@ def _checking(facts: CardFacts) -> list[str]:
     if facts.evidence is None:
         return [
             *lines,
-            f"This dataset version was crawled by exitscrape "
-            f"{facts.manifest.get('exitscrape_version', '?')}, before the pages a crawl fetched "
-            "were kept: the release holds no captures to check values against.",
+            "This dataset version was crawled by exitscrape "
+            f"{text(facts.manifest.get('exitscrape_version', '?'))}, before the pages a crawl "
+            "fetched were kept: the release holds no captures to check values against.",
             "",
         ]
     path = facts.evidence
@@ -120,6 +128,38 @@ def _checking(facts: CardFacts) -> list[str]:
     ]
 
 
+def _disagreements(rows: list[dict[str, Any]]) -> list[str]:
+    """One item per programme whose copies' texts differ (``differing_copies``)."""
+    found = [row for row in rows if row.get("differing_copies")]
+    if not found:
+        return []
+    lines = [
+        f"- Copies disagree: {plural(len(found), 'programme')} published at several URLs "
+        "(Weebly copies a page into each category it belongs to) had copies whose texts differ, "
+        "as when an editor changed one copy only. Each row holds the newest text (see "
+        "`differing_copies` in the data dictionary); the other copies differ as follows:"
+    ]
+    for row in found:
+        for copy in row["differing_copies"]:
+            fields = ", ".join(f"`{name}`" for name in copy["fields"])
+            lines.append(
+                f"  - {code(row['programme_id'])} ({text(row['name'])}): "
+                f"{text(copy['url'])} differs in {fields}"
+            )
+    return lines
+
+
+def _archive_gaps(start_url: str | None, rows: list[dict[str, Any]]) -> list[str]:
+    """The bundled snapshot's texts that its source had already cut short, when this is it."""
+    gaps = archive_gaps(start_url, rows)
+    if not gaps:
+        return []
+    lines = [f"- **Incomplete in the source.** Some texts read as cut short because {WHY}:"]
+    for row, gap in gaps:
+        lines.append(f"  - {code(row['programme_id'])} ({text(row['name'])}): {text(gap.what)}")
+    return lines
+
+
 def citation(facts: CardFacts) -> tuple[str, str]:
     """The citation as text and as BibTeX."""
     year = facts.date[:4]
@@ -133,11 +173,13 @@ def citation(facts: CardFacts) -> tuple[str, str]:
     bibtex = "\n".join(
         [
             f"@misc{{{key},",
+            f"  author       = {{{{{PUBLISHER}}}}},",
             f"  title        = {{{TITLE}}},",
             f"  year         = {{{year}}},",
             f"  version      = {{{facts.release}}},",
             f"  date         = {{{facts.date}}},",
             f"  howpublished = {{Data package {facts.name}, compiled with exitscrape}},",
+            f"  url          = {{{SITE_URL}}},",
             f"  note         = {{Source: Exit Practices ({SITE_URL}), EU WayOut project. "
             f"Crawled {facts.manifest['created_at'][:10]}, dataset version "
             f"{facts.manifest['version']}}},",
@@ -160,7 +202,8 @@ def data_card(facts: CardFacts) -> str:
         f"# {TITLE}",
         "",
         f"Release **{facts.release}** ({facts.date}) · dataset version `{manifest['version']}` · "
-        f"schema {manifest.get('schema_version', '?')} · {programmes.num_rows} programmes",
+        f"schema {manifest.get('schema_version', '?')} · "
+        f"{plural(programmes.num_rows, 'programme')}",
         "",
         "## What this is",
         "",
@@ -179,10 +222,10 @@ def data_card(facts: CardFacts) -> str:
         "## How it was collected",
         "",
         f"- Crawled by exitscrape "
-        f"{manifest.get('exitscrape_version', 'unknown')} (a Scrapy crawler), starting from "
-        f"`{start_url}`, on {manifest['created_at']} (crawl started "
-        f"{stats.get('start_time', 'unknown')}, finish reason "
-        f"`{stats.get('finish_reason', 'unknown')}`).",
+        f"{text(manifest.get('exitscrape_version', 'unknown'))} (a Scrapy crawler), starting "
+        f"from {code(start_url)}, on {text(manifest['created_at'])} (crawl started "
+        f"{text(stats.get('start_time', 'unknown'))}, finish reason "
+        f"{code(stats.get('finish_reason', 'unknown'))}).",
         "- The crawler reads the site's menu to learn its categories, follows the category "
         "pages to the programme pages, and recognises a programme page by its labelled fields. "
         "A programme published under several URLs is one row listing all of them.",
@@ -193,14 +236,14 @@ def data_card(facts: CardFacts) -> str:
     ]
     if manifest.get("rebuilt_from"):
         lines.append(
-            f"- **Rebuilt** by exitscrape {manifest.get('rebuilt_by', '?')} from the captures of "
-            f"dataset version `{manifest['rebuilt_from']}`, with no new crawl: the pages are the "
-            "ones that crawl received (their dates are `pages.fetched_at`), read again by this "
-            "version's extraction."
+            f"- **Rebuilt** by exitscrape {text(manifest.get('rebuilt_by', '?'))} from the "
+            f"captures of dataset version {code(manifest['rebuilt_from'])}, with no new crawl: "
+            "the pages are the ones that crawl received (their dates are `pages.fetched_at`), "
+            "read again by this version's extraction."
         )
     if not live:
         lines.append(
-            f"- **Not the live site.** This crawl started at `{start_url}`, not at {SITE_URL}: "
+            f"- **Not the live site.** This crawl started at {code(start_url)}, not at {SITE_URL}: "
             "it was made from a copy (such as exitscrape's bundled offline snapshot, whose "
             "category pages are synthetic). Do not use it as a record of the live site."
         )
@@ -221,14 +264,38 @@ def data_card(facts: CardFacts) -> str:
             "the evidence, see *Checking a value against its source* |"
         )
     lines += [
+        "| `exit_programmes.db` | | | SQLite edition of both tables, for Datasette (below) |",
+        "| `metadata.json` | | | Datasette metadata: titles, column descriptions, facets |",
         "| `datapackage.json` | | | Frictionless Data Package descriptor: schemas, hashes |",
         "| `CHANGELOG.md` | | | what changed since earlier releases |",
         "| `SHA256SUMS` | | | checksums of every other file: `sha256sum -c SHA256SUMS` |",
         "",
-        "CSV copies: UTF-8, comma-separated, a header row; an **empty cell is null**; list "
+        "CSV copies: UTF-8 with a byte-order mark (Excel and LibreOffice open them as UTF-8 "
+        "with a double-click), comma-separated, a header row; an **empty cell is null**; list "
         'columns hold **JSON arrays** (`["prison", "probation"]`, '
-        '`[{"author": "RAN", "year": 2016}]`); timestamps are ISO 8601 in UTC. '
+        '`[{"author": "RAN", "year": 2016}]`); timestamps are ISO 8601 in UTC. A text that '
+        "starts with `=`, `+`, `-`, `@`, a tab or a carriage return (a description opening with "
+        "a `- item` list, say) is prefixed with an apostrophe `'` in the CSV copies, so that no "
+        "spreadsheet runs it as a formula (OWASP's advice against CSV injection); spreadsheets "
+        "show the text without it, and the Parquet files hold the exact text. "
         "Check the package with `frictionless validate datapackage.json`.",
+        "",
+        "## Browse it",
+        "",
+        "`exit_programmes.db` holds both tables in SQLite: list columns as JSON arrays, "
+        "timestamps as in the CSV copies, full-text search over the programmes' name, "
+        "organisation, target audience, objectives and description (`programmes_fts`), and a "
+        "view `programme_pages` joining each programme to the pages it was found at. Open it "
+        "in [Datasette](https://datasette.io/) with this folder's metadata (column "
+        "descriptions, facets on country and category):",
+        "",
+        "```sh",
+        "pip install datasette",
+        "datasette exit_programmes.db -m metadata.json   # then open http://127.0.0.1:8001/",
+        "```",
+        "",
+        "or query it with any SQLite client "
+        "(`sqlite3 exit_programmes.db 'SELECT name, country FROM programmes'`).",
         "",
         "## Data dictionary",
         "",
@@ -236,7 +303,7 @@ def data_card(facts: CardFacts) -> str:
         *_dictionary("pages", pages.schema),
         "## Coverage and known gaps",
         "",
-        f"- {programmes.num_rows} programmes. Countries: "
+        f"- {plural(programmes.num_rows, 'programme')}. Countries: "
         f"{_counts([r['country'] for r in rows]) or 'none'}.",
         f"- Settings: {_counts([s for r in rows for s in r['settings']]) or 'none'}; "
         f"ideologies: {_counts([s for r in rows for s in r['ideologies']]) or 'none'}.",
@@ -246,6 +313,8 @@ def data_card(facts: CardFacts) -> str:
         "- Fields the source pages leave out are null (or empty lists), never guessed:",
         *[f"  {line}" for line in _missing(programmes)],
         *_gaps(pages),
+        *_disagreements(rows),
+        *_archive_gaps(manifest.get("start_url"), rows),
         "",
         *_checking(facts),
         "## Limitations",

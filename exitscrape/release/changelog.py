@@ -1,10 +1,17 @@
-"""A release's CHANGELOG section, written from the diff against the previous release."""
+"""A release's CHANGELOG section, written from the diff against the previous release.
+
+Values from the data are Markdown-escaped (:mod:`exitscrape.release.markdown`); a changed field
+is shown as ``exitscrape diff`` shows it (:func:`~exitscrape.dataset.diff.describe_change`: a long
+text word by word), each line in a code span.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from exitscrape.dataset.diff import Diff, brief
+from exitscrape.dataset.diff import Diff, describe_change
+from exitscrape.dataset.wording import plural
+from exitscrape.release.markdown import code, text
 
 LEVELS = {
     "major": "major release: the schema changed (columns added, removed or retyped)",
@@ -14,8 +21,8 @@ LEVELS = {
 
 
 def _programme(row: dict[str, Any]) -> str:
-    country = f" ({row['country']})" if row.get("country") else ""
-    return f"- `{row['programme_id']}`: {row['name']}{country}"
+    country = f" ({text(row['country'])})" if row.get("country") else ""
+    return f"- {code(row['programme_id'])}: {text(row['name'])}{country}"
 
 
 def section(
@@ -33,7 +40,7 @@ def section(
     if previous is None or diff is None:
         lines += [
             f"First release, from dataset version `{dataset_version}`: "
-            f"{len(programmes)} programmes.",
+            f"{plural(len(programmes), 'programme')}.",
             "",
             *(_programme(row) for row in programmes),
         ]
@@ -59,11 +66,15 @@ def section(
         lines += [f"### Changed programmes ({len(diff.changed)})", ""]
         for change in diff.changed:
             lines.append(
-                f"- `{change.programme_id}`: {change.name}: "
+                f"- {code(change.programme_id)}: {text(change.name)}: "
                 + ", ".join(f"`{name}`" for name in change.fields)
             )
             for name, (before, after) in change.fields.items():
-                lines.append(f"  - `{name}`: {brief(before)} → {brief(after)}")
+                described = describe_change(before, after)
+                if len(described) == 1:
+                    lines.append(f"  - `{name}`: {code(described[0])}")
+                else:
+                    lines += [f"  - `{name}`:", *(f"    - {code(line)}" for line in described)]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from exitscrape.cli.show import find
+from exitscrape.cli.show import _value, find
 from exitscrape.dataset.store import DatasetError, DatasetStore
 from tests.conftest import run_cli
 
@@ -106,3 +106,9 @@ def test_find_prefers_an_exact_match_to_prefixes():
     assert find(rows, "exit")["programme_id"] == "exit"
     with pytest.raises(DatasetError, match="matches 2 programmes"):
         find(ROWS, "exit")
+
+
+def test_show_never_breaks_a_word_at_its_hyphen() -> None:
+    # With textwrap's default, "terrorism-" would end the first line and "related" begin the next.
+    lines = _value("x" * 80 + " terrorism-related offences")
+    assert lines == ["  " + "x" * 80, "  terrorism-related offences"]

@@ -100,19 +100,66 @@ def test_order_independent() -> None:
     assert len(digests) == 1
 
 
-def test_differing_copies_pick_one_deterministically_and_warn() -> None:
+def copies(*versions: tuple[str, str, str | None]) -> CrawlRecords:
+    """Records of one programme's copies: (page, organisation, Last-Modified) each."""
     records = CrawlRecords()
-    for item in [
-        page("x.html"),
-        programme("x.html", description="Long text."),
-        page("y.html"),
-        programme("y.html", description="Long text, edited."),
-        page("z.html"),
-        programme("z.html", description="Long text."),
-    ]:
+    for url, organisation, last_modified in versions:
+        records.add(page(url, last_modified=last_modified))
+        item = programme(url)
+        item.organisation = organisation
         records.add(item)
-    tables = assemble(records)
+    return records
+
+
+def test_differing_copies_without_history_keep_the_first_url_and_say_so() -> None:
+    tables = assemble(copies(("y.html", "Old", None), ("x.html", "New", None)))
     (row,) = tables.programmes.to_pylist()
-    assert row["description"] == "Long text."  # the majority copy
-    assert len(row["source_urls"]) == 3
-    assert any("copies differ" in w for w in tables.warnings)
+    assert row["organisation"] == "New"  # x.html sorts first
+    assert row["source_urls"] == [H + "x.html", H + "y.html"]
+    (other,) = row["differing_copies"]
+    assert other["url"] == H + "y.html" and other["fields"] == ["organisation"]
+    (disagreement,) = tables.disagreements
+    assert disagreement.kept == H + "x.html"
+    assert disagreement.why == "the first URL in sort order"
+    assert [c.url for c in disagreement.copies] == [H + "y.html"]
+
+
+def test_the_latest_last_modified_wins_and_a_hostile_one_counts_as_none() -> None:
+    later = "Wed, 02 Dec 2026 10:00:00 GMT"
+    tables = assemble(copies(("x.html", "Old", "Tue, 01 Dec 2026 10:00:00 GMT"),
+                             ("y.html", "New", later)))  # fmt: skip
+    (row,) = tables.programmes.to_pylist()
+    assert row["organisation"] == "New"
+    assert tables.disagreements[0].why == "the latest Last-Modified"
+    for junk in ("yesterday", "\x1b[2J", "Wed, 02 Dec 99999 10:00:00 GMT", ""):
+        tables = assemble(copies(("x.html", "Old", junk), ("y.html", "New", None)))
+        assert tables.programmes.to_pylist()[0]["organisation"] == "Old", junk
+
+
+def test_a_copy_edited_since_the_previous_version_wins_and_keeps_winning() -> None:
+    agreed = assemble(copies(("x.html", "Same", None), ("y.html", "Same", None)))
+    assert agreed.programmes.to_pylist()[0]["differing_copies"] == []
+    # An editor changes y.html only; x.html sorts first and claims a later Last-Modified.
+    late = "Wed, 02 Dec 2026 10:00:00 GMT"
+    edited = [("x.html", "Same", late), ("y.html", "Edited", None)]
+    first = assemble(copies(*edited), agreed.programmes)
+    (row,) = first.programmes.to_pylist()
+    assert row["organisation"] == "Edited" and first.digest != agreed.digest
+    assert first.disagreements[0].why == "changed since the previous version"
+    assert [c["url"] for c in row["differing_copies"]] == [H + "x.html"]
+    # Nothing changes: the newer text stays, the data is the same (nothing to publish).
+    again = assemble(copies(*reversed(edited)), first.programmes)
+    assert again.programmes.to_pylist()[0]["organisation"] == "Edited"
+    assert again.digest == first.digest
+    assert again.disagreements[0].why == "the text the previous version held"
+    # The other copy catches up: the copies agree again, and the data says so.
+    settled = assemble(copies(("x.html", "Edited", late), ("y.html", "Edited", None)),
+                       again.programmes)  # fmt: skip
+    assert settled.programmes.to_pylist()[0]["differing_copies"] == []
+    assert settled.disagreements == [] and settled.digest != again.digest
+
+
+def test_a_previous_version_of_an_older_schema_is_read() -> None:
+    old = assemble(copies(("x.html", "Same", None))).programmes.drop_columns("differing_copies")
+    tables = assemble(copies(("x.html", "Same", None), ("y.html", "New", None)), old)
+    assert tables.programmes.to_pylist()[0]["organisation"] == "New"  # y.html is new

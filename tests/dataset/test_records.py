@@ -7,6 +7,7 @@ import hashlib
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from unittest.mock import ANY
 
 import pyarrow as pa
 
@@ -88,7 +89,7 @@ def test_programmes_are_spooled_and_read_back_equal() -> None:
     records.close()
 
 
-def test_assembly_is_order_independent_and_chooses_the_common_copy() -> None:
+def test_assembly_is_order_independent_and_records_differing_copies() -> None:
     results = []
     for seed in range(3):
         items = _items()
@@ -108,7 +109,10 @@ def test_assembly_is_order_independent_and_chooses_the_common_copy() -> None:
     assert rows[0]["source_urls"] == [f"{SITE}a.html", f"{SITE}a1.html", f"{SITE}a2.html"]
     assert rows[0]["crawled_at"] == T0 + timedelta(minutes=3)
     assert rows[0]["ideologies"] == ["islamist"]
-    assert any("copies differ" in warning for warning in first.warnings)
+    assert rows[0]["differing_copies"] == [
+        {"url": f"{SITE}a2.html", "fields": ["description"], "content_sha256": ANY}
+    ]
+    assert [d.programme_id for d in first.disagreements] == [rows[0]["programme_id"]]
     assert first.digest == rows_digest(rows)
 
 

@@ -57,6 +57,11 @@ def test_notebook_runs_on_two_versions_and_draws(snapshot_versions, tmp_path, mo
     assert "1 added, 0 removed, 1 changed programmes" in text
     assert "research-and-intervention-on-violent-extremism-rive-fr" in text
     assert "Butt & Tuck" in text  # the references section
+    assert "Incomplete in the source: the bundled snapshot was rebuilt" in text
+    assert 'the description ends mid-sentence ("…The")' in text  # RIVE
+    assert "[-National Offender Management Service (NOMS)-]" not in text  # short: old → new
+    assert '"National Offender Management Service (NOMS)" → "Her Majesty' in text
+    assert "Int16" not in text and "string" in text  # programmes' dtypes
     if os.environ.get("EXITSCRAPE_SAVE_NOTEBOOK"):
         nbformat.write(notebook, NOTEBOOK)
 
@@ -67,5 +72,6 @@ def test_notebook_handles_a_single_sparse_version(tmp_path, monkeypatch):
     DatasetStore(tmp_path / "data").publish(tables, "digest", {})
     notebook = run_notebook(tmp_path / "data", tmp_path, monkeypatch)
     text = text_of(notebook)
-    assert "1 programmes" in text and "0 citations" in text
+    assert "1 programme, " in text and "0 citations" in text
     assert "Only one version so far" in text
+    assert "No text known to be incomplete in the source" in text

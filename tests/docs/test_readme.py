@@ -6,8 +6,11 @@ import re
 import subprocess
 import sys
 
-from exitscrape.dataset.schema import markdown
-from tests.conftest import REPO
+import pyarrow.parquet as pq
+
+from exitscrape.dataset.schema import TABLES, describe, markdown
+from exitscrape.dataset.store import DatasetStore
+from tests.conftest import REPO, one_programme_tables
 
 
 def test_readme_data_dictionary_is_the_schema() -> None:
@@ -15,6 +18,16 @@ def test_readme_data_dictionary_is_the_schema() -> None:
     block = readme.split("keeps it in step with the schema -->\n", 1)[1]
     block = block.split("<!-- end of data dictionary -->", 1)[0]
     assert block == markdown(), "regenerate the README block with `exitscrape schema`"
+
+
+def test_the_dictionary_spells_types_as_the_parquet_files_do(tmp_path) -> None:
+    store = DatasetStore(tmp_path)
+    store.publish(one_programme_tables(), "digest", {})
+    for table, schema in TABLES.items():
+        written = pq.read_schema(store.table_path(table))
+        for name, type_, _ in describe(schema):
+            assert str(written.field(name).type) == type_, name
+            assert f"| `{name}` | `{type_}` |" in markdown()
 
 
 def test_quick_start_has_exactly_two_commands() -> None:

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -281,3 +282,102 @@ def test_scrapyd_deploy_schedule_and_publish(tmp_path: Path) -> None:
     (report,) = [json.loads(p.read_text()) for p in (data / "runs").glob("*.json")]
     assert report["outcome"] == "published" and report["version"] == latest
     assert report["start_url"] == server.url
+
+
+def recipe_block(heading: str) -> list[str]:
+    """The command lines of the first ``sh`` block after *heading* in docs/scheduling.md."""
+    text = (REPO / "docs" / "scheduling.md").read_text().split(heading, 1)[1]
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+SHIMS = {
+    # sudo -u exitscrape CMD runs CMD as the unprivileged `nobody`; useradd is only recorded.
+    "sudo": 'if [ "$1" = -u ]; then [ "$2" = exitscrape ] || exit 90; shift 2\n'
+    '  exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; fi\nexec "$@"',
+    "useradd": 'echo "$@" > "$ROOT/useradd.args"',
+    "install": 'exec /usr/bin/install $(echo "$@" | sed "s/-o exitscrape/-o nobody/; '
+    's/-g exitscrape/-g nogroup/")',
+    # python3 -m venv DIR makes DIR/bin/pip, which records its call: no download in a test.
+    "python3": 'if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && printf '
+    '\'#!/bin/sh\\necho "$PWD $*" >> "$ROOT/pip.log"\\n\' > "$3/bin/pip" && '
+    'chmod +x "$3/bin/pip"; else exec /usr/bin/python3 "$@"; fi',
+}
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="runs the recipe's `sudo -u exitscrape` steps as `nobody`: needs root and setpriv",
+)
+def test_the_install_recipe_runs_as_written() -> None:
+    """The install lines, with the user's steps run by an unprivileged user: the clone must land
+    in a home that exists and is the user's (a user without one could not clone into it)."""
+    root = Path(tempfile.mkdtemp(prefix="exitscrape-install-"))
+    try:
+        root.chmod(0o755)
+        bin_dir = root / "bin"
+        bin_dir.mkdir()
+        for name, body in SHIMS.items():
+            (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+            (bin_dir / name).chmod(0o755)
+        (root / "srv").mkdir(mode=0o755)  # root's, as /srv is: the user cannot create in it
+        (root / "pip.log").touch()
+        (root / "pip.log").chmod(0o666)
+        (root / ".gitconfig").write_text("[safe]\n\tdirectory = *\n")  # the clone's source
+        home = root / "srv" / "exitscrape"
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(root), "ROOT": str(root)}
+        for line in recipe_block("The examples install into `/srv/exitscrape`"):
+            command = line.replace(INSTALL_DIR, str(home)).replace("<this repository>", str(REPO))
+            result = subprocess.run(
+                ["/bin/sh", "-ec", command], cwd=root, env=env, capture_output=True, text=True,
+                timeout=120,
+            )  # fmt: skip
+            assert result.returncode == 0, (line, result.stderr)
+        useradd = (root / "useradd.args").read_text().split()
+        assert useradd[-1] == "exitscrape" and "--system" in useradd
+        assert useradd[useradd.index("--home-dir") + 1] == str(home)
+        assert (home / "pyproject.toml").is_file() and home.stat().st_uid == 65534
+        assert (root / "pip.log").read_text() == f"{home} install .\n"
+    finally:
+        shutil.rmtree(root)
+
+
+def test_the_workflow_git_steps_run_as_written(tmp_path: Path) -> None:
+    """The workflow's "Check out the published datasets" and "Publish the new version" steps in a
+    repository whose origin is a local bare one: the first run creates the orphan `datasets`
+    branch (with this machine's git, which may predate 2.42), the second gets it back."""
+    workflow = yaml.safe_load((REPO / ".github/workflows/scheduled-crawl.yml").read_text())
+    runs = {step.get("name"): step.get("run", "") for step in workflow["jobs"]["crawl"]["steps"]}
+    checkout = runs["Check out the published datasets"]
+    publish = runs["Publish the new version"].replace("${{ github.run_id }}", "42")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def sh(script: str, cwd: Path) -> str:
+        result = subprocess.run(
+            ["/bin/bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=env,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    origin = tmp_path / "origin.git"
+    sh(f"git init -q --bare {origin}", tmp_path)
+    for run in ("first", "second"):
+        job = tmp_path / run  # a fresh checkout of the repository, as actions/checkout makes
+        sh(f"git init -q -b main {job} && cd {job} && git remote add origin {origin}", tmp_path)
+        sh("echo code > code.txt && git add code.txt && git -c user.name=t -c user.email=t@t "
+           "commit -q -m code", job)  # fmt: skip
+        sh(checkout, job)
+        published = job / "published"
+        assert not (published / "code.txt").exists()  # the datasets branch holds data only
+        if run == "second":
+            assert (published / "exit_programmes" / "LATEST").read_text() == "v1\n"
+            return
+        data = published / "exit_programmes"  # what the crawl step leaves
+        (data / "v1").mkdir(parents=True)
+        (data / "LATEST").write_text("v1\n")
+        (data / "v1" / "manifest.json").write_text("{}\n")
+        (data / ".lock").write_text("")
+        sh(publish, job)
+        files = sh("git ls-tree -r --name-only datasets", origin).split()
+        assert files == ["exit_programmes/LATEST", "exit_programmes/v1/manifest.json"]

@@ -93,6 +93,7 @@ def test_busy_lock_stops_the_run_with_exit_4(tmp_path: Path) -> None:
         assert server.requests == []  # the locked-out run did not crawl
     assert result.returncode == 4
     assert "another run is using" in result.stderr and f"pid {os.getpid()}" in result.stderr
+    assert result.stderr.count("another run is using") == 1  # said once, not logged as well
     assert DatasetStore(data).versions() == []
     (report,) = [json.loads(p.read_text()) for p in (data / "runs").glob("*.json")]
     assert report["outcome"] == "locked" and report["finish_reason"] == "lock_busy"
@@ -160,5 +161,5 @@ def test_sigkill_mid_publish_leaves_latest_complete(tmp_path: Path, point: str) 
     assert not any(p.name.startswith(".tmp-") for p in data.iterdir())
     assert len(store.versions()) == 2  # the killed run's version was adopted, not duplicated
     assert_intact(data, latest, 7)
-    organisations = exitscrape.load(data_dir=data)["organisation"].tolist()
+    organisations = exitscrape.load(data_dir=data)["organisation"].dropna().tolist()
     assert "Her Majesty’s Prison and Probation Service (HMPPS, England and Wales)" in organisations

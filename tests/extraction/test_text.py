@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from exitscrape.extraction.text import clean_text
+from exitscrape.extraction.text import clean_text, escape_controls
 
 SPACES = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
 
@@ -27,3 +27,12 @@ def test_clean_text() -> None:
     assert clean_text("Entre\u0301") == "Entré"  # decomposed é -> NFC
     assert clean_text("\u200b \u00a0") is None
     assert clean_text(None) is None
+
+
+def test_control_characters_are_dropped_and_shown_escaped() -> None:
+    # ESC sequences (retitle the window, clear the screen), BEL, NUL, DEL and a C1 CSI: gone.
+    hostile = "Team\x1b]0;pwned\x07 TER\x1b[2J\x00\x7f \x9b2Jok"
+    assert clean_text(hostile) == "Team]0;pwned TER[2J 2Jok"
+    assert clean_text("a\x1cb\x85c\x0bd") == "a b c d"  # whitespace controls are spaces
+    assert clean_text("\x1b\x07") is None
+    assert escape_controls("a\x1b[2J\nb\t", keep="\n") == "a\\x1b[2J\nb\\x09"

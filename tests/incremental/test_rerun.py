@@ -77,6 +77,9 @@ def test_programme_pages_answering_503_publish_nothing(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "nothing published" in result.stderr
+    # Each failed page is named once, by the summary, not again by Scrapy's ERROR lines.
+    assert "Gave up retrying" not in result.stderr and " ERROR: " not in result.stderr
+    assert result.stderr.count(": HTTP 503") == len(PROGRAMME_PATHS)
     assert store.versions() == [v1] and store.latest() == v1
     after = exitscrape.load(data_dir=data)
     assert after.equals(before) and len(after) == len(EXPECTED)

@@ -15,10 +15,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from frictionless import Package, formats
 
 from exitscrape.dataset.diff import Diff
 from exitscrape.dataset.schema import PAGES, PROGRAMMES
 from exitscrape.dataset.store import DatasetStore
+from exitscrape.release.card import CardFacts, data_card
+from exitscrape.release.datapackage import spreadsheet_text
 from exitscrape.release.semver import bump, change_level
 from tests.conftest import one_programme_tables, run_cli
 
@@ -107,6 +110,8 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
         "data/programmes.csv",
         "data/programmes.parquet",
         "datapackage.json",
+        "exit_programmes.db",
+        "metadata.json",
     ]
     sums = {}
     for line in (out / "SHA256SUMS").read_text().splitlines():
@@ -123,19 +128,22 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
         path = out / resource["path"]
         assert resource["bytes"] == path.stat().st_size
         assert resource["hash"] == f"sha256:{sha256(path)}"
-        assert resource["format"] in ("csv", "parquet", "wacz") and resource["mediatype"]
+        assert resource["format"] in ("csv", "parquet", "sqlite", "wacz") and resource["mediatype"]
     # The Parquet files are the published version's, byte for byte.
     store = DatasetStore(data_dir)
     assert sha256(out / "data/programmes.parquet") == sha256(store.table_path("programmes"))
 
+    # The zip unpacks into one folder, named as the release folder. frictionless finds a
+    # package only at a zip's root, unless told where (`innerpath`): docs/releases.md says so.
     archive = tmp_path / "release.zip"
     with zipfile.ZipFile(archive) as z:
-        assert sorted(z.namelist()) == files
+        assert sorted(z.namelist()) == [f"release/{name}" for name in files]
         for name in files:
-            assert z.read(name) == (out / name).read_bytes()
-    zipped = frictionless_validate(archive)
-    assert zipped.returncode == 0, zipped.stdout + zipped.stderr
-    assert "programmes-csv" in zipped.stdout
+            assert z.read(f"release/{name}") == (out / name).read_bytes()
+    zipped = Package(str(archive), control=formats.ZipControl(innerpath="release/datapackage.json"))
+    report = zipped.validate()
+    assert report.valid, report.flatten(["type", "note"])
+    assert {task.name for task in report.tasks} >= {"programmes-csv", "pages-csv"}
 
 
 def test_a_broken_checksum_fails_validation(data_dir, tmp_path):
@@ -156,6 +164,7 @@ def test_table_schemas_come_from_the_dataset_schema(data_dir, tmp_path):
         "programmes-parquet",
         "pages-csv",
         "pages-parquet",
+        "exit-programmes-sqlite",
         "captures",
     }
     for table, schema in (("programmes", PROGRAMMES), ("pages", PAGES)):
@@ -176,7 +185,7 @@ def test_csv_copies_hold_the_same_rows(data_dir, tmp_path):
     assert release(data_dir, out).returncode == 0
     for table in ("programmes", "pages"):
         expected = pq.read_table(out / f"data/{table}.parquet").to_pylist()
-        with (out / f"data/{table}.csv").open(newline="", encoding="utf-8") as f:
+        with (out / f"data/{table}.csv").open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
         assert len(rows) == len(expected)
         schema = PROGRAMMES if table == "programmes" else PAGES
@@ -189,6 +198,8 @@ def test_csv_copies_hold_the_same_rows(data_dir, tmp_path):
                     assert json.loads(cell) == value
                 elif pa.types.is_timestamp(field.type):
                     assert cell == value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                elif isinstance(value, str):
+                    assert cell == spreadsheet_text(value)
                 else:
                     assert cell == str(value)
 
@@ -215,6 +226,8 @@ def test_data_card(data_dir, tmp_path):
         "MIT",
         "## How to cite",
         "@misc{",
+        "  author       = {{WayOut project (Exit Practices)}},",
+        "  url          = {https://www.exit-practices.eu/},",
         "Not the live site",  # crawled from a loopback copy, and says so
     ):
         assert needle in card, needle
@@ -223,6 +236,26 @@ def test_data_card(data_dir, tmp_path):
     # The old version's missing programme page is a known gap, with its status.
     assert "research-and-intervention-on-violent-extremism-rive1.html (failed, HTTP 404)" in card
     assert "`organisation`: empty for 4 of 6 programmes" in card
+    # The snapshot's texts its archive had cut short are named, with why.
+    incomplete = card.split("**Incomplete in the source.**")[1].split("\n\n")[0]
+    assert "archive had lost these values" in incomplete
+    assert 'the list after "…four main priorities:" was not recovered' in incomplete
+    assert 'ends mid-sentence ("…The")' not in incomplete  # RIVE is not in the old version
+
+    # Live-site data never gets the claim, whatever its texts.
+    store = DatasetStore(data_dir)
+    latest = store.manifest()
+    tables = {name: store.read(name) for name in ("programmes", "pages")}
+    for start_url, claimed in (
+        (latest["start_url"], True),
+        ("https://www.exit-practices.eu/", False),
+    ):
+        facts = CardFacts(
+            "1.1.0", "2026-11-24", "x", {**latest, "start_url": start_url}, tables, []
+        )
+        text = data_card(facts)
+        assert ('ends mid-sentence ("…The")' in text) is claimed
+        assert ("Incomplete in the source" in text) is claimed
 
 
 def test_releasing_a_version_again_rebuilds_the_same_release(data_dir, tmp_path):
@@ -230,7 +263,7 @@ def test_releasing_a_version_again_rebuilds_the_same_release(data_dir, tmp_path)
     again = release(data_dir, tmp_path / "b")
     assert again.returncode == 0, again.stderr
     assert "release 1.0.0" in again.stdout and "rebuilt" in again.stdout
-    for name in ("CHANGELOG.md", "README.md"):
+    for name in ("CHANGELOG.md", "README.md", "metadata.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     # Everything else too, but the WACZ's packaging (wacz stamps it with the time it ran).
     packages = [json.loads((tmp_path / r / "datapackage.json").read_text()) for r in "ab"]

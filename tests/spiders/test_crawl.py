@@ -303,7 +303,14 @@ def test_diff_names_changed_fields(tmp_path) -> None:
     assert "~ changed  mentoring-programme-no" in diff.stdout
     assert "organisation" in diff.stdout
     as_json = json.loads(run_cli("diff", old, "latest", "--data-dir", str(data), "--json").stdout)
-    assert as_json["changed"] == {"mentoring-programme-no": ["organisation"]}
+    assert as_json["changed"] == {
+        "mentoring-programme-no": {
+            "organisation": {
+                "old": "Ministry of Justice and Public Security",
+                "new": "Ministry of Justice and Security",
+            }
+        }
+    }
     assert as_json["added"] == [] and as_json["removed"] == []
 
 
@@ -323,6 +330,10 @@ def test_cli_usage_errors_are_clear(tmp_path) -> None:
     result = run_cli("diff", "a", "b", "--data-dir", str(tmp_path))
     assert result.returncode == 2 and "run `exitscrape crawl` first" in result.stderr
     assert "Traceback" not in result.stderr
+    bogus = run_cli("crawl", "--bogus")  # the command's usage, not the top level's
+    assert bogus.returncode == 2
+    assert bogus.stderr.startswith("usage: exitscrape crawl ")
+    assert "exitscrape crawl: error: unrecognized arguments: --bogus" in bogus.stderr
     help_text = run_cli("crawl", "--help").stdout
     for option in ("--start-url", "--data-dir", "--snapshot", "-s NAME=VALUE"):
         assert option in help_text
