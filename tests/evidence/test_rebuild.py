@@ -75,7 +75,7 @@ def test_differences_are_named_and_fail(crawled, tmp_path) -> None:
         in (result.stdout)
     )
     assert f"~ changed  {changed['programme_id']}" in result.stdout
-    assert "organisation: 'Someone else' -> " in result.stdout
+    assert 'organisation: "Someone else" → ' in result.stdout
     assert DatasetStore(data).versions() == [crawled.version]  # nothing published
 
 
