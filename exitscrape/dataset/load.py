@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from exitscrape.dataset.history import history
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
 if TYPE_CHECKING:  # pandas is imported by pyarrow when a table is converted, not by every crawl
@@ -29,9 +30,13 @@ def load(
 ) -> pd.DataFrame:
     """One table of a published version as a DataFrame.
 
-    *table* is ``"programmes"`` or ``"pages"``; *version* is ``"latest"``, a version name or an
+    *table* is ``"programmes"`` or ``"pages"``, or ``"history"``: every programme's changes
+    across the versions, in the order of their ``as_of`` (:mod:`exitscrape.dataset.history`),
+    up to *version* unless it is ``"latest"``; *version* is ``"latest"``, a version name or an
     unambiguous prefix of one; *data_dir* defaults to ``$EXITSCRAPE_DATA_DIR``, else
     ``datasets/exit_programmes``.
     """
     store = DatasetStore(resolve_data_dir(data_dir))
+    if table == "history":
+        return to_pandas(history(store, None if version == "latest" else version))
     return to_pandas(store.read(table, version))

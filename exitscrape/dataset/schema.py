@@ -133,6 +133,45 @@ PAGES = pa.schema(
 
 TABLES: dict[str, pa.Schema] = {"programmes": PROGRAMMES, "pages": PAGES}
 
+#: Derived from a data dir's versions (:mod:`exitscrape.dataset.history`), never stored in one,
+#: so not in TABLES: one row per programme per version in which it appeared, changed or went.
+HISTORY = pa.schema(
+    [
+        _field(
+            "programme_id",
+            pa.string(),
+            "The programme's identifier, kept across a rename (same URL, new name).",
+            nullable=False,
+        ),
+        _field(
+            "version", pa.string(), "The dataset version that shows the change.", nullable=False
+        ),
+        _field(
+            "as_of",
+            _TIMESTAMP,
+            "When the site was as that version has it: the capture time for a version crawled "
+            "from a web archive (`as_of` in its manifest), else when it was published (UTC).",
+            nullable=False,
+        ),
+        _field(
+            "change",
+            pa.string(),
+            "`added` (first seen, or seen again), `changed`, `renamed` (its name changed, its "
+            "URL did not) or `removed` (gone from this version; the values are the last seen).",
+            nullable=False,
+        ),
+        _field(
+            "changed_columns",
+            pa.list_(pa.string()),
+            "Columns whose values differ from the version before (`changed`, `renamed`; "
+            "`name` for a rename); empty for `added` and `removed`.",
+            nullable=False,
+        ),
+        # The programme's values in that version; null where the version lacks the column.
+        *(f.with_nullable(True) for f in PROGRAMMES if f.name != "programme_id"),
+    ]
+)
+
 #: Columns that describe the crawl, not the programme: ignored when comparing versions.
 VOLATILE_COLUMNS = frozenset({"crawled_at"})
 
