@@ -5,11 +5,16 @@ fetched it on that date) into a WARC with warcio: a request and a response recor
 gzip member each, ``WARC-Date`` the capture date, ``WARC-Target-URI`` the page's URL on the site.
 :class:`Pywb` makes a pywb collection of WARCs (``wb-manager init``, ``wb-manager add``) in a
 working folder and serves it with ``wayback`` on a free loopback port, in a subprocess.
+
+pywb runs from a venv of its own (:func:`pywb_venv`), never the project's: it requires
+brotlipy, whose ``brotli`` package would shadow the module Scrapy decodes ``br`` responses with.
 """
 
 from __future__ import annotations
 
+import fcntl
 import mimetypes
+import os
 import shutil
 import socket
 import subprocess
@@ -103,13 +108,52 @@ def write_capture(path: Path, capture: Capture, site: str = SITE) -> Path:
     return path
 
 
+#: pywb's venv: this environment variable if set, else ``pywb`` in the project's venv (built
+#: there on first use, from REQUIREMENTS, as the tests' own throwaway).
+PYWB_ENV = "EXITSCRAPE_TEST_PYWB"
+REQUIREMENTS = Path(__file__).with_name("pywb-requirements.txt")
+_BUILT = ".exitscrape-built"  # written last: a venv without it is half built
+
+
+def pywb_venv() -> Path:
+    """The venv pywb runs from, built (``python -m venv``, ``pip install -r REQUIREMENTS``) when
+    missing or half built; one process builds it while others wait on a lock."""
+    given = os.environ.get(PYWB_ENV)
+    if given:
+        venv = Path(given)
+        if not (venv / "bin" / "wayback").is_file():
+            raise RuntimeError(f"${PYWB_ENV}={given}: no bin/wayback there (pywb not installed)")
+        return venv
+    venv = Path(sys.prefix) / "pywb"
+    marker = venv / _BUILT
+
+    def built() -> bool:  # from the current requirements
+        return marker.is_file() and marker.read_text() == REQUIREMENTS.read_text()
+
+    if built():
+        return venv
+    with (Path(sys.prefix) / "pywb.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if built():
+            return venv  # another process built it while this one waited
+        shutil.rmtree(venv, ignore_errors=True)
+        for command in (
+            [sys.executable, "-m", "venv", str(venv)],
+            [str(venv / "bin" / "pip"), "install", "-q", "-r", str(REQUIREMENTS)],
+        ):
+            result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+            if result.returncode:
+                raise RuntimeError(
+                    f"cannot build pywb's venv ({' '.join(command)}): {result.stderr[-2000:]}"
+                    f"\n(or point ${PYWB_ENV} at a venv with {REQUIREMENTS.name} installed)"
+                )
+        marker.write_text(REQUIREMENTS.read_text())
+    return venv
+
+
 def _script(name: str) -> str:
-    """A console script of this environment (pywb's ``wb-manager``, ``wayback``)."""
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.is_file() else shutil.which(name)
-    if found is None:
-        raise RuntimeError(f"{name} not found: pip install -e '.[test]' installs pywb")
-    return found
+    """A console script of pywb's venv (``wb-manager``, ``wayback``)."""
+    return str(pywb_venv() / "bin" / name)
 
 
 def _free_port() -> int:
