@@ -1,2 +1,3 @@
-"""Reading the site from web archives: Wayback-style replay (:mod:`.replay`) and the CDX API
-(:mod:`.cdx`). Pure: no Scrapy."""
+"""Reading the site from web archives: Wayback-style replay (:mod:`.replay`), the CDX API
+(:mod:`.cdx`), archive mode for a crawl (:mod:`.addon`, :mod:`.handler`) and backfills of the
+site's history (:mod:`.backfill`)."""

@@ -18,15 +18,12 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from exitscrape.archive.replay import parse_timestamp, site_host
-from exitscrape.settings import USER_AGENT
+from exitscrape.archive.replay import RETRY_STATUSES, parse_timestamp, retry_after, site_host
+from exitscrape.settings import EXITSCRAPE_ARCHIVE_USER_AGENT
 
-#: Statuses worth another try: the archive is busy or throttling.
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _PERIOD = re.compile(r"([1-9][0-9]{0,3})([dwmy])")
 
@@ -129,22 +126,6 @@ class _HttpRedirectsOnly(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait by a ``Retry-After`` header (seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
-
-
 class CdxClient:
     """A polite client of one CDX API: named by its User-Agent, one request at a time, bounded
     in time (*timeout* per read, *max_seconds* per answer) and size (*max_bytes*), trying again
@@ -156,7 +137,7 @@ class CdxClient:
         self,
         endpoint: str,
         *,
-        user_agent: str = USER_AGENT,
+        user_agent: str = EXITSCRAPE_ARCHIVE_USER_AGENT,
         timeout: float = 60.0,
         retries: int = 3,
         backoff: float = 5.0,
@@ -224,7 +205,7 @@ class CdxClient:
                     ) from None
                 if error.code not in RETRY_STATUSES or attempt == self.retries:
                     raise CdxError(f"the CDX API answered HTTP {error.code} for {url}") from None
-                wait = _retry_after(error.headers.get("Retry-After"), datetime.now(UTC))
+                wait = retry_after(error.headers.get("Retry-After"), datetime.now(UTC))
                 problem = f"HTTP {error.code}"
             except (urllib.error.URLError, OSError) as error:
                 if attempt == self.retries:

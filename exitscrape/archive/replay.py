@@ -187,3 +187,60 @@ def parse_memento_datetime(value: str | bytes) -> datetime:
     if when is None or when.tzinfo is None or not text.strip().endswith("GMT"):
         raise ValueError(f"not a Memento-Datetime (e.g. 'Sat, 01 Jun 2019 12:00:00 GMT'): {text!r}")
     return when.astimezone(UTC)
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait by a ``Retry-After`` header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+#: The archive's own statuses worth another try: it is busy or throttling.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class Memento:
+    """The capture a page was read from: when the archive captured it, and its raw replay URL."""
+
+    captured_at: datetime
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveSource:
+    """Where an archive crawl reads the site: *archive*, as of *at* (14 digits; ``None``: the
+    newest captures). Replay URLs carry *replay_at*: *at*, else when the crawl started."""
+
+    archive: Archive
+    at: str | None
+    replay_at: str
+
+    def manifest(self, captured: list[datetime]) -> tuple[datetime, dict[str, object]]:
+        """The version's ``as_of`` (*at*, else the newest capture read) and the manifest's
+        ``source``, from the capture times of the pages read (*captured*: not empty)."""
+        first, last = min(captured), max(captured)
+        as_of = parse_timestamp(self.at) if self.at else last
+        return as_of, {
+            "archive": self.archive.replay,
+            "at": parse_timestamp(self.at).isoformat() if self.at else None,
+            "captures": {"first": first.isoformat(), "last": last.isoformat()},
+        }
+
+
+class ArchiveError(Exception):
+    """The archive gave no capture of a page: the page fails with this message."""
+
+
+class NotArchived(ArchiveError):
+    """The archive holds no capture of the page."""

@@ -13,7 +13,7 @@ from exitscrape.dataset.history import history
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "history",
         help="show how one programme changed across the versions",

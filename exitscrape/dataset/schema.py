@@ -9,8 +9,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 #: Bump the major part for a breaking schema change, the minor part for an added column.
-#: 1.1.0 added ``programmes.references``.
-SCHEMA_VERSION = "1.1.0"
+#: 1.1.0 added ``programmes.references``; 1.2.0 ``pages.captured_at`` and ``pages.archive_url``.
+SCHEMA_VERSION = "1.2.0"
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -25,7 +25,8 @@ PROGRAMMES = pa.schema(
             "programme_id",
             pa.string(),
             "Stable identifier: the programme's name and country code, slugged "
-            "(e.g. `mentoring-programme-no`). Unchanged across crawls while name and country are.",
+            "(e.g. `mentoring-programme-no`), as they were when it first appeared. A programme "
+            "renamed on the site (a new name at one of its URLs) keeps the id it had.",
             nullable=False,
         ),
         _field(
@@ -128,6 +129,20 @@ PAGES = pa.schema(
         _field("body_sha256", pa.string(), "SHA-256 of the response body."),
         _field("content_type", pa.string(), "Media type of the response."),
         _field("referer", pa.string(), "The page whose link led here; null for the start URL."),
+        _field(
+            "captured_at",
+            _TIMESTAMP,
+            "Crawled from a web archive: when the archive captured the answer (its "
+            "`Memento-Datetime`, UTC); null for the live site and for a page never captured. "
+            "Added in schema 1.2.0.",
+        ),
+        _field(
+            "archive_url",
+            pa.string(),
+            "Crawled from a web archive: the capture's raw replay URL (archive, capture time "
+            "and `url`: `<archive><YYYYMMDDhhmmss>id_/<url>`); null for the live site. "
+            "Added in schema 1.2.0.",
+        ),
     ]
 )
 

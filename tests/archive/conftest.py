@@ -10,8 +10,14 @@ second, as ``https://www.exit-practices.eu/<path>``; ``/`` is ``index.html``):
   ``HII_AFTER``), except RIVE (``REMOVED``): its page is gone, still linked from
   ``islamist1.html``, and captured as a 404.
 
-So between the two: one programme changed (HII's organisation), one removed (RIVE). Both dates
-hold the site's ``robots.txt``. ``NEVER`` was never captured.
+- ``THIRD`` (2023-01-01 12:00:00 UTC): as ``SECOND``, except the Mentoring Programme renamed
+  (``RENAMED``: a new name at both its URLs); ``robots.txt`` forbids ``/contact.html``
+  (``FORBIDDEN``, a menu page); the home page links to ``/home.html`` (a captured 301 to a
+  relative ``/in-europe.html``), to ``NEVER`` and to ``LOOP``, captured as a 301 to its own
+  page on ``http://exit-practices.eu/``, which the archive indexes as the same page.
+
+So between the first two: one programme changed (HII's organisation), one removed (RIVE); in the
+third, one renamed. Every date holds the site's ``robots.txt``. ``NEVER`` was never captured.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from tests.conftest import OLD_SNAPSHOT_EDITS
 
 FIRST = datetime(2019, 6, 1, 12, 0, 0, tzinfo=UTC)
 SECOND = datetime(2021, 3, 1, 12, 0, 0, tzinfo=UTC)
+THIRD = datetime(2023, 1, 1, 12, 0, 0, tzinfo=UTC)
 CHANGED = "healthy-identity-intervention-hii.html"
 _EDIT = OLD_SNAPSHOT_EDITS[CHANGED]
 assert _EDIT is not None
@@ -36,6 +43,12 @@ HII_AFTER, HII_BEFORE = _EDIT  # as the page's HTML has them
 REMOVED = "research-and-intervention-on-violent-extremism-rive1.html"
 REDIRECT = "home.html"
 NEVER = "never-captured.html"
+LOOP = "loop.html"
+FORBIDDEN = "contact.html"
+#: The Mentoring Programme (two pages, mentoring-programme.html and mentoring-programme1.html)
+#: as named before and after ``THIRD``.
+MENTORING, RENAMED = "Mentoring Programme", "Mentoring Programme for Inmates"
+MENTORING_PAGES = ("mentoring-programme.html", "mentoring-programme1.html")
 NOT_FOUND = b"<h1>Not found</h1>"
 
 
@@ -53,9 +66,32 @@ def captures(root: Path) -> list[Capture]:
     page.write_text(page.read_text().replace(HII_AFTER, HII_BEFORE))
     second = _site_copy(root, "site-second")
     (second / REMOVED).unlink()
+    removed = {f"/{REMOVED}": (404, {"Content-Type": "text/html"}, NOT_FOUND)}
+    third = _site_copy(root, "site-third")
+    (third / REMOVED).unlink()
+    for name in MENTORING_PAGES:
+        page = third / name
+        assert MENTORING in page.read_text()
+        page.write_text(page.read_text().replace(MENTORING, RENAMED))
+    robots = third / "robots.txt"
+    robots.write_text(robots.read_text() + f"Disallow: /{FORBIDDEN}\n")
+    home = third / "index.html"
+    links = "".join(f'<a href="/{p}">{p}</a> ' for p in (REDIRECT, NEVER, LOOP))
+    anchor = "Correctional Services.</div>"  # the home page's last paragraph
+    assert anchor in home.read_text()
+    home.write_text(home.read_text().replace(anchor, anchor.replace("</div>", links + "</div>")))
     return [
         Capture(FIRST, first, {f"/{REDIRECT}": (301, {"Location": SITE}, b"")}),
-        Capture(SECOND, second, {f"/{REMOVED}": (404, {"Content-Type": "text/html"}, NOT_FOUND)}),
+        Capture(SECOND, second, removed),
+        Capture(
+            THIRD,
+            third,
+            {
+                **removed,
+                f"/{REDIRECT}": (301, {"Location": "/in-europe.html"}, b""),
+                f"/{LOOP}": (301, {"Location": f"http://exit-practices.eu/{LOOP}"}, b""),
+            },
+        ),
     ]
 
 

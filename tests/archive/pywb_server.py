@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +33,8 @@ from urllib.parse import quote, urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from exitscrape.snapshot.server import SiteHandler, SiteServer
 
 #: The site the captures claim to be of. Nothing is ever fetched from it: clients talk to pywb.
 SITE = "https://www.exit-practices.eu/"
@@ -254,3 +257,76 @@ class Pywb:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class _FrontHandler(SiteHandler):
+    server: ArchiveFront
+
+    def do_GET(self) -> None:
+        front = self.server
+        front.log.append((time.monotonic(), self.command, self.path, self.headers["User-Agent"]))
+        if front.hold and front.hold in self.path:
+            front.holding.set()
+            front.release.wait(timeout=120)
+        for key, answers in front.faults.items():
+            if key in self.path and answers:
+                status, headers, body = answers.pop(0)
+                self.send_body(status, body, headers)
+                return
+        request = urllib.request.Request(front.upstream + self.path, method=self.command)
+        opener = urllib.request.build_opener(_NoRedirects())
+        try:
+            with opener.open(request, timeout=60) as response:
+                status, received, body = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                status, received, body = error.code, error.headers, error.read()
+        headers = {
+            name: value.replace(front.upstream, front.base)
+            for name, value in received.items()
+            if name.lower() not in _HOP_BY_HOP
+        }
+        self.send_body(status, body, headers)
+
+    do_HEAD = do_GET
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
+
+
+class ArchiveFront(SiteServer):
+    """A loopback front to a pywb, to see and disturb what a crawl asks of the archive.
+
+    Every request is logged (``log``: time, method, path, User-Agent) and passed on to
+    *archive*'s server, its answer passed back (with the server's URL in headers made the
+    front's); a request whose path holds a key of ``faults`` is first answered with that key's
+    answers (status, headers, body), one per request; one whose path holds ``hold`` waits until
+    ``release`` is set (``holding`` says one arrived). ``url`` is the collection at the front.
+    """
+
+    def __init__(self, archive: str) -> None:
+        super().__init__(Path("."), handler=_FrontHandler)
+        parts = urlsplit(archive)
+        self.upstream = f"{parts.scheme}://{parts.netloc}"
+        self.base = self.url.rstrip("/")
+        self.collection = parts.path
+        self.log: list[tuple[float, str, str, str]] = []
+        self.faults: dict[str, list[tuple[int, dict[str, str], bytes]]] = {}
+        self.hold: str | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    @property
+    def archive(self) -> str:
+        """The collection's replay endpoint at the front."""
+        return self.base + self.collection
+
+    def reset(self) -> None:
+        self.log, self.faults, self.hold = [], {}, None
+        self.holding.clear()
+        self.release.clear()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from exitscrape.archive.cdx import CdxClient, CdxError, CdxRecord, Period, capture_times, parse_cdx
-from exitscrape.settings import USER_AGENT
+from exitscrape.settings import EXITSCRAPE_ARCHIVE_USER_AGENT
 from exitscrape.snapshot.server import SiteHandler, SiteServer
 
 SITE = "https://www.exit-practices.eu/"
@@ -145,7 +145,7 @@ def test_captures_asks_for_the_sites_host_and_keeps_only_it(cdx_server: CdxServe
         "/coll/cdx?url=exit-practices.eu&matchType=host&from=20190101000000&to=20191231235959"
         "&output=json"
     )
-    assert user_agent == USER_AGENT
+    assert user_agent == EXITSCRAPE_ARCHIVE_USER_AGENT
     # Records outside the range asked for are dropped, whatever the archive sent.
     assert client(cdx_server, []).captures(SITE, start="20200101000000") == []
 

@@ -23,10 +23,11 @@ from tests.archive.conftest import (
     REDIRECT,
     REMOVED,
     SECOND,
+    THIRD,
 )
 from tests.archive.pywb_server import SITE, Pywb
 
-FIRST_TS, SECOND_TS = format_timestamp(FIRST), format_timestamp(SECOND)
+FIRST_TS, SECOND_TS, THIRD_TS = map(format_timestamp, (FIRST, SECOND, THIRD))
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -54,7 +55,7 @@ def test_cdx_api_lists_every_capture_of_the_site(pywb_archive: Pywb) -> None:
         ts: {urlsplit(r.url).path: r for r in records if r.timestamp == ts}
         for ts in (FIRST_TS, SECOND_TS)
     }
-    assert {r.timestamp for r in records} == {FIRST_TS, SECOND_TS}
+    assert {r.timestamp for r in records} == {FIRST_TS, SECOND_TS, THIRD_TS}
     files = {"/" + p.relative_to(SNAPSHOT_DIR).as_posix() for p in SNAPSHOT_DIR.rglob("*.*")}
     assert set(by_date[FIRST_TS]) == files | {"/", f"/{REDIRECT}"}
     assert set(by_date[SECOND_TS]) == files | {"/"}
@@ -65,11 +66,12 @@ def test_cdx_api_lists_every_capture_of_the_site(pywb_archive: Pywb) -> None:
     assert (robots.status, robots.mime, robots.is_page) == (200, "text/plain", False)
     assert all(r.url.startswith(SITE) for r in records)
 
-    assert capture_times(records, parse_at("2019", end=False), None, "1m") == [FIRST_TS, SECOND_TS]
-    assert capture_times(records, parse_at("2019", end=False), None, "5y") == [SECOND_TS]
+    every_month = capture_times(records, parse_at("2019", end=False), None, "1m")
+    assert every_month == [FIRST_TS, SECOND_TS, THIRD_TS]
+    assert capture_times(records, parse_at("2019", end=False), None, "5y") == [THIRD_TS]
     assert capture_times(records, parse_at("2019", end=False), parse_at("2020"), "1d") == [FIRST_TS]
     later = CdxClient(archive.cdx).captures(SITE, start=parse_at("2020", end=False))
-    assert later and {r.timestamp for r in later} == {SECOND_TS}
+    assert later and {r.timestamp for r in later} == {SECOND_TS, THIRD_TS}
 
 
 @pytest.mark.parametrize(
