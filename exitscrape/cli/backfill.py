@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO, TypeVar
 
+from scrapy.settings import Settings
+
 from exitscrape.archive.backfill import (
     LOCK_NAME,
     STATE_FILE,
@@ -26,7 +28,6 @@ from exitscrape.archive.replay import Archive, parse_at, parse_timestamp
 from exitscrape.cli.options import add_data_dir, add_settings, parse_settings
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 from exitscrape.extensions.runlock import LockBusy, RunLock
-from exitscrape.settings import EXITSCRAPE_ARCHIVE_USER_AGENT
 from exitscrape.spiders.scope import DEFAULT_START_URL, check_start_url
 
 T = TypeVar("T")
@@ -165,11 +166,19 @@ def _spec(args: argparse.Namespace) -> tuple[BackfillSpec, Archive, dict[str, st
     return BackfillSpec(archive.replay, start_url, start, end, every), archive, settings
 
 
-def _plan(spec: BackfillSpec, archive: Archive, settings: dict[str, str]) -> Backfill:
-    agent = settings.get("EXITSCRAPE_ARCHIVE_USER_AGENT", EXITSCRAPE_ARCHIVE_USER_AGENT)
-    records = CdxClient(archive.cdx, user_agent=agent).captures(
-        spec.start_url, spec.start, spec.end
+def _plan(spec: BackfillSpec, archive: Archive, overrides: dict[str, str]) -> Backfill:
+    """The capture times to crawl, asked of the CDX API as the crawls ask the archive: with the
+    User-Agent, retries and back-off of the crawl's settings."""
+    settings = Settings()
+    settings.setmodule("exitscrape.settings", priority="project")
+    settings.update(overrides, priority="cmdline")
+    client = CdxClient(
+        archive.cdx,
+        user_agent=settings["EXITSCRAPE_ARCHIVE_USER_AGENT"],
+        retries=settings.getint("RETRY_TIMES"),
+        backoff=settings.getfloat("EXITSCRAPE_ARCHIVE_BACKOFF"),
     )
+    records = client.captures(spec.start_url, spec.start, spec.end)
     plan = capture_times(records, spec.start, spec.end, spec.every)
     if not plan:
         until = _when(spec.end) if spec.end else "now"

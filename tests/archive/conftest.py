@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from exitscrape.snapshot.server import SNAPSHOT_DIR
-from tests.archive.pywb_server import SITE, Capture, Pywb, write_capture
+from tests.archive.pywb_server import SITE, ArchiveFront, Capture, Pywb, write_capture
 from tests.conftest import OLD_SNAPSHOT_EDITS
 
 FIRST = datetime(2019, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -114,3 +114,16 @@ def pywb_exact(pywb_archive: Pywb, tmp_path_factory: pytest.TempPathFactory) -> 
     collections = pywb_archive.workdir / "collections"
     with Pywb(workdir, collections=collections, redirect_to_exact=True) as pywb:
         yield pywb
+
+
+@pytest.fixture(scope="session")
+def running_front(pywb_archive: Pywb) -> Iterator[ArchiveFront]:
+    with ArchiveFront(pywb_archive.url) as front:
+        yield front
+
+
+@pytest.fixture
+def front(running_front: ArchiveFront) -> ArchiveFront:
+    """A front to ``pywb_archive`` (``front.archive``), with no faults and nothing logged yet."""
+    running_front.reset()
+    return running_front

@@ -7,7 +7,6 @@ requests as a busy or broken archive would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -27,19 +26,6 @@ from tests.spiders.test_crawl import COMPARED, stable
 
 FIRST_TS, SECOND_TS = format_timestamp(FIRST), format_timestamp(SECOND)
 HII_NAME = "Healthy Identity Intervention (HII)"
-
-
-@pytest.fixture(scope="module")
-def running_front(pywb_archive: Pywb) -> Iterator[ArchiveFront]:
-    with ArchiveFront(pywb_archive.url) as front:
-        yield front
-
-
-@pytest.fixture
-def front(running_front: ArchiveFront) -> ArchiveFront:
-    """The module's front to the archive, with no faults and nothing logged yet."""
-    running_front.reset()
-    return running_front
 
 
 def crawl_archive(archive: str, data: Path, *extra: str) -> tuple[int, str, str]:
@@ -133,6 +119,18 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
             page("what-works.html"): [(200, {"Memento-Datetime": "yesterday"}, b"<p>x</p>")],
             page("evaluation-framework.html"): [(200, {"Content-Type": "text/html"}, b"<p>ad</p>")],
             page("peer-review-evaluation.html"): [(302, {"Location": elsewhere.url}, b"")],
+            # A capture redirecting to its own page (http:// and https://www. are one page to
+            # the archive): replayed, it would lead back to itself forever.
+            page("radicalisation--terrorism.html"): [
+                (
+                    301,
+                    {
+                        **captured,
+                        "Location": "http://exit-practices.eu/radicalisation--terrorism.html",
+                    },
+                    b"",
+                )
+            ],
             # A captured redirect the archive rewrote into itself: the site's redirect.
             page("methodological-conceptualisation.html"): [
                 (301, {**captured, "Location": front.archive + page("in-europe.html")}, b"")
@@ -147,7 +145,7 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
         )
         assert elsewhere.requests == []  # the archive's redirect off itself: not followed
     assert status == 0, stderr
-    assert "programmes: 6, failed pages: 6" in stdout
+    assert "programmes: 6, failed pages: 7" in stdout
     pages = exitscrape.load("pages", data_dir=tmp_path / "data").set_index("url")
     errors = pages["error"].dropna().to_dict()
     assert errors == {
@@ -159,6 +157,9 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
         SITE + "evaluation-framework.html": "archive: HTTP 200, not a capture of the page",
         SITE + "peer-review-evaluation.html": f"archive: HTTP 302 to {elsewhere.url}, not a "
         "capture of the page",
+        SITE + "radicalisation--terrorism.html": f"archive: the capture of {front.archive}"
+        f"{page('radicalisation--terrorism.html')} redirects to its own page "
+        "(http://exit-practices.eu/radicalisation--terrorism.html)",
     }
     assert pages.loc[SITE + "contact.html", "status"] == 200
     assert pages.loc[SITE + "resources.html", "captured_at"] == SECOND
