@@ -226,15 +226,20 @@ class ArchiveSource:
     at: str | None
     replay_at: str
 
-    def manifest(self, captured: list[datetime]) -> tuple[datetime, dict[str, object]]:
-        """The version's ``as_of`` (*at*, else the newest capture read) and the manifest's
-        ``source``, from the capture times of the pages read (*captured*: not empty)."""
-        first, last = min(captured), max(captured)
-        as_of = parse_timestamp(self.at) if self.at else last
+    def manifest(self, captured: list[datetime]) -> tuple[datetime | None, dict[str, object]]:
+        """The version's ``as_of`` (*at*, else the newest capture read; ``None`` without either)
+        and the manifest's ``source``, from the capture times of the pages read."""
+        at = parse_timestamp(self.at) if self.at else None
+        captures = (
+            {"first": min(captured).isoformat(), "last": max(captured).isoformat()}
+            if captured
+            else None
+        )
+        as_of = at or (max(captured) if captured else None)
         return as_of, {
             "archive": self.archive.replay,
-            "at": parse_timestamp(self.at).isoformat() if self.at else None,
-            "captures": {"first": first.isoformat(), "last": last.isoformat()},
+            "at": at.isoformat() if at else None,
+            "captures": captures,
         }
 
 

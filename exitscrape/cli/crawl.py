@@ -8,6 +8,7 @@ import gc
 import logging
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 from exitscrape.archive.replay import Archive, parse_at
@@ -162,13 +163,16 @@ def _snapshot_server() -> SiteServer:
 
 
 def _archive_line(run: RunOutcome) -> str:
+    """Which archive the run read, as of when, and the captures it read."""
     source = run.source or {}
     captures = source.get("captures")
-    first, last = (
-        (captures.get("first"), captures.get("last")) if isinstance(captures, dict) else ("?", "?")
-    )
-    as_of = run.as_of.strftime("%Y-%m-%d %H:%M:%S UTC") if run.as_of else "?"
-    return f"archive: {source.get('archive')} as of {as_of} (captures from {first} to {last})"
+    line = f"archive: {source.get('archive')}"
+    if run.as_of:
+        line += f" as of {run.as_of:%Y-%m-%d %H:%M:%S} UTC"
+    if not isinstance(captures, dict):
+        return line + " (no capture read)"
+    first, last = (datetime.fromisoformat(captures[end]) for end in ("first", "last"))
+    return line + f" (captures from {first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} UTC)"
 
 
 def summary(run: RunOutcome) -> str:

@@ -165,8 +165,7 @@ class PublishExtension:
         source = archive_source(self.crawler)
         if source is not None:
             captured = [t for t in tables.pages.column("captured_at").to_pylist() if t]
-            if captured:
-                run.as_of, run.source = source.manifest(captured)
+            run.as_of, run.source = source.manifest(captured)
         run.gates = check(tables, previous, reason, Thresholds.from_settings(settings))
         failed = [gate for gate in run.gates if not gate.passed]
         if tables.programmes.num_rows == 0:
@@ -198,8 +197,11 @@ class PublishExtension:
             "quality_gates": [gate.as_dict() for gate in run.gates],
             "forced": run.forced or None,
         }
-        if run.as_of is not None:
-            manifest |= {"as_of": run.as_of.isoformat(), "source": run.source}
+        if run.source is not None:
+            manifest |= {
+                "as_of": run.as_of.isoformat() if run.as_of else None,
+                "source": run.source,
+            }
         by_as_of = settings.getbool("EXITSCRAPE_NAME_BY_AS_OF")
         try:
             version = self.store.publish(

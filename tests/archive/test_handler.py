@@ -112,6 +112,8 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
         front.faults = {
             # Throttled: asked again after Retry-After, then read.
             page("contact.html"): [(429, {"Retry-After": "1"}, b"slow down")],
+            # Asked to wait longer than exitscrape ever waits: the page fails at once.
+            page("reintegration--rehabilitation.html"): [(429, {"Retry-After": "86400"}, b"")],
             # Busy every time: RETRY_TIMES=2 more tries, then the page fails.
             page("security.html"): [(503, {}, b"busy")] * 3,
             # A captured 503 is the site's answer then: never asked again.
@@ -145,12 +147,14 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
         )
         assert elsewhere.requests == []  # the archive's redirect off itself: not followed
     assert status == 0, stderr
-    assert "programmes: 6, failed pages: 7" in stdout
+    assert "programmes: 6, failed pages: 8" in stdout
     pages = exitscrape.load("pages", data_dir=tmp_path / "data").set_index("url")
     errors = pages["error"].dropna().to_dict()
     assert errors == {
         SITE + REMOVED: "HTTP 404",
         SITE + "security.html": "archive: HTTP 503, not a capture of the page",
+        SITE + "reintegration--rehabilitation.html": "archive: HTTP 429, asked to wait 86400 s "
+        "(over 300)",
         SITE + "resources.html": "HTTP 503",
         SITE + "what-works.html": "archive: not a Memento-Datetime (e.g. 'Sat, 01 Jun 2019 "
         "12:00:00 GMT'): 'yesterday'",
@@ -175,6 +179,15 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
     assert len(times("security.html")) == 3
     assert len(times("resources.html")) == len(times(REMOVED)) == 1
     assert len(times("in-europe.html")) == 1  # reached once, by the menu
+
+
+def test_an_unreachable_archive_fails_the_run_and_says_so(tmp_path: Path) -> None:
+    archive = "http://127.0.0.2:9/coll/"
+    status, _, stderr = crawl_archive(archive, tmp_path, "--at", "2019", "-s", "RETRY_TIMES=0")
+    assert status == 1
+    assert f"archive: {archive} as of 2019-12-31 23:59:59 UTC (no capture read)" in stderr
+    assert f"the start page {SITE} failed: DownloadConnectionRefusedError" in stderr
+    assert DatasetStore(tmp_path).versions() == []
 
 
 @pytest.mark.parametrize(
