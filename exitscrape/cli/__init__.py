@@ -25,6 +25,7 @@ exit codes:
      that cannot be built as asked (e.g. --out not empty)
   3  a quality gate failed; nothing was published (crawl --force publishes anyway)
   4  another run holds the data dir's lock; this run did nothing
+  130  interrupted (Ctrl-C); a backfill continues where it stopped when run again
 
 data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
 """
