@@ -25,7 +25,7 @@ from typing import Any
 
 from exitscrape.archive.replay import parse_timestamp
 from exitscrape.dataset.files import atomic_write
-from exitscrape.dataset.store import DatasetStore
+from exitscrape.dataset.store import DatasetError, DatasetStore
 
 STATE_FILE = "backfill.json"
 LOCK_NAME = ".backfill.lock"
@@ -132,7 +132,13 @@ def check_data_dir(store: DatasetStore, backfill: Backfill) -> None:
     (versions are named by time, a backfill's by as_of) and that the backfill did not publish."""
     first = parse_timestamp(backfill.plan[0]).strftime("%Y%m%dT%H%M%SZ")
     for version in store.versions():
-        if version >= first and not is_own(store.manifest(version), backfill):
+        if version < first:
+            continue
+        try:
+            manifest = store.manifest(version)
+        except (OSError, ValueError, DatasetError):  # unreadable: not known to be its own
+            manifest = {}
+        if not is_own(manifest, backfill):
             raise BackfillError(
                 f"{store.root} holds version {version}, newer than the backfill's first capture "
                 f"time ({first}): a backfill's versions are named by their capture time and must "

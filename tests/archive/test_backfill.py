@@ -148,8 +148,8 @@ def test_ctrl_c_mid_crawl_then_the_same_command_finishes_the_backfill(
     front: ArchiveFront, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    args = backfill_args(front, data, "--to", "2021-12")
-    front.hold = f"{SECOND_TS}id_/"  # the second crawl waits in the archive
+    args = [*backfill_args(front, data, "--to", "2021-12"), "--from", "2020"]  # SECOND only
+    front.hold = f"{SECOND_TS}id_/"  # the crawl waits in the archive
     proc = subprocess.Popen(
         [sys.executable, "-m", "exitscrape", *args],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -162,16 +162,17 @@ def test_ctrl_c_mid_crawl_then_the_same_command_finishes_the_backfill(
     finally:
         front.release.set()
     assert proc.returncode == 130, stderr
-    assert "interrupted at 2021-03-01 12:00:00 UTC (2 of 2); rerun the same command" in stderr
-    assert DatasetStore(data).versions() == [FIRST_V]
-    assert state(data)["done"] == {FIRST_TS: FIRST_V}
+    assert "interrupted at 2021-03-01 12:00:00 UTC (1 of 1); rerun the same command" in stderr
+    assert DatasetStore(data).versions() == []
+    assert state(data)["plan"] == [SECOND_TS] and state(data)["done"] == {}
 
     front.reset()
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
-    assert "resuming: 1 of 2 capture times done" in result.stdout
+    assert "resuming: 0 of 1 capture times done" in result.stdout
     store = DatasetStore(data)
-    assert store.versions() == [FIRST_V, SECOND_V] and store.latest() == SECOND_V
+    assert store.versions() == [SECOND_V] and store.latest() == SECOND_V
+    assert state(data)["done"] == {SECOND_TS: SECOND_V}
     assert not list(data.glob(".tmp-*"))
 
 
@@ -203,6 +204,11 @@ def test_a_data_dir_it_cannot_take_is_refused(
         capsys.readouterr().err
     )
     assert store.versions() == [live] and not (tmp_path / STATE_FILE).exists()
+    planted = tmp_path / "planted"
+    (planted / "99990101T000000Z").mkdir(parents=True)
+    (planted / "99990101T000000Z" / "manifest.json").write_text("{not json")
+    assert main(backfill_args(front, planted)) == 2
+    assert "holds version 99990101T000000Z, newer than" in capsys.readouterr().err
 
     other = tmp_path / "other"
     assert main([*backfill_args(front, other), "--to", "2019-12", "--dry-run"]) == 0
