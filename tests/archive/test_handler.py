@@ -133,6 +133,15 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
                     b"",
                 )
             ],
+            # The archive moving between captures of a page without end: followed 5 times.
+            f"id_/{SITE}disengagement--deradicalisation.html": [
+                (
+                    307,
+                    {"Location": front.archive + page("disengagement--deradicalisation.html")},
+                    b"",
+                )
+            ]
+            * 6,
             # A captured redirect the archive rewrote into itself: the site's redirect.
             page("methodological-conceptualisation.html"): [
                 (301, {**captured, "Location": front.archive + page("in-europe.html")}, b"")
@@ -144,15 +153,18 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
             "--at",
             SECOND_TS,
             *("-s", "RETRY_TIMES=2", "-s", "EXITSCRAPE_ARCHIVE_BACKOFF=0"),
+            *("-s", "EXITSCRAPE_GATE_MAX_FAILED_SHARE=0.5"),  # this archive fails many pages
         )
         assert elsewhere.requests == []  # the archive's redirect off itself: not followed
     assert status == 0, stderr
-    assert "programmes: 6, failed pages: 8" in stdout
+    assert "programmes: 6, failed pages: 9" in stdout
     pages = exitscrape.load("pages", data_dir=tmp_path / "data").set_index("url")
     errors = pages["error"].dropna().to_dict()
     assert errors == {
         SITE + REMOVED: "HTTP 404",
         SITE + "security.html": "archive: HTTP 503, not a capture of the page",
+        SITE + "disengagement--deradicalisation.html": "archive: over 5 redirects between "
+        "captures of the page",
         SITE + "reintegration--rehabilitation.html": "archive: HTTP 429, asked to wait 86400 s "
         "(over 300)",
         SITE + "resources.html": "HTTP 503",
@@ -177,6 +189,7 @@ def test_a_busy_or_broken_archive_fails_pages_not_the_run(
     first, second = times("contact.html")
     assert second - first >= 1.0  # Retry-After: 1 honoured
     assert len(times("security.html")) == 3
+    assert len(times("disengagement--deradicalisation.html")) == 6
     assert len(times("resources.html")) == len(times(REMOVED)) == 1
     assert len(times("in-europe.html")) == 1  # reached once, by the menu
 
