@@ -11,11 +11,22 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from exitscrape import __version__
-from exitscrape.cli import backfill, crawl, diff, history, release, runs, schema, show, versions
+from exitscrape.cli import (
+    backfill,
+    browse,
+    crawl,
+    diff,
+    history,
+    release,
+    runs,
+    schema,
+    show,
+    versions,
+)
 from exitscrape.dataset.store import DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, backfill, diff, versions, show, history, runs, release, schema)
+COMMANDS = (crawl, backfill, diff, versions, show, history, runs, release, browse, schema)
 
 EPILOG = """\
 exit codes:

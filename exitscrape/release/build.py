@@ -25,6 +25,7 @@ from exitscrape.release.card import SITE_URL, TITLE, CardFacts, data_card
 from exitscrape.release.changelog import changelog, section
 from exitscrape.release.datapackage import CSV_DIALECT, table_schema, write_csv
 from exitscrape.release.semver import FIRST, bump, change_level
+from exitscrape.release.sqlite import DB_NAME, write_edition
 
 REGISTRY = "releases.json"
 PACKAGE_NAME = "exit-programmes"
@@ -141,6 +142,20 @@ def _descriptor(
         for table in TABLE_NAMES
         for fmt in ("parquet", "csv")
     ]
+    # Frictionless checks the SQLite edition's bytes and hash only, as a plain file.
+    resources.append(
+        {
+            "name": "exit-programmes-sqlite",
+            "type": "file",
+            "path": DB_NAME,
+            "format": "sqlite",
+            "mediatype": "application/vnd.sqlite3",
+            "description": "Both tables in SQLite (lists as JSON arrays, full-text search on "
+            f"programmes), for Datasette: `datasette {DB_NAME} -m metadata.json`.",
+            "bytes": (folder / DB_NAME).stat().st_size,
+            "hash": f"sha256:{file_sha256(folder / DB_NAME)}",
+        }
+    )
     return {
         "name": PACKAGE_NAME,
         "title": TITLE,
@@ -255,6 +270,14 @@ def build_release(
             shutil.copyfile(store.table_path(name, version), data / f"{name}.parquet")
             write_csv(table, data / f"{name}.csv")
         files = [(p.relative_to(tmp).as_posix(), p.stat().st_size) for p in sorted(data.iterdir())]
+        write_edition(
+            tables,
+            tmp,
+            f"Release {number} ({created[:10]}) of {PACKAGE_NAME}, from dataset version "
+            f"{version} (crawled {manifest['created_at']}). The release's README.md says where "
+            "the data comes from, how far to trust it and how to cite it.",
+            LICENSE["title"],
+        )
         facts = CardFacts(number, created[:10], f"{PACKAGE_NAME}-{number}", manifest, tables, files)
         (tmp / "README.md").write_text(data_card(facts))
         sections = [current_section, *(r["changelog"] for r in reversed(earlier))]

@@ -178,6 +178,8 @@ def data_card(facts: CardFacts) -> str:
         what = "Parquet (typed, lists as lists)" if path.endswith(".parquet") else "CSV copy"
         lines.append(f"| `{path}` | {rows_in} | {size} | {what} |")
     lines += [
+        "| `exit_programmes.db` | | | SQLite edition of both tables, for Datasette (below) |",
+        "| `metadata.json` | | | Datasette metadata: titles, column descriptions, facets |",
         "| `datapackage.json` | | | Frictionless Data Package descriptor: schemas, hashes |",
         "| `CHANGELOG.md` | | | what changed since earlier releases |",
         "| `SHA256SUMS` | | | checksums of every other file: `sha256sum -c SHA256SUMS` |",
@@ -186,6 +188,23 @@ def data_card(facts: CardFacts) -> str:
         'columns hold **JSON arrays** (`["prison", "probation"]`, '
         '`[{"author": "RAN", "year": 2016}]`); timestamps are ISO 8601 in UTC. '
         "Check the package with `frictionless validate datapackage.json`.",
+        "",
+        "## Browse it",
+        "",
+        "`exit_programmes.db` holds both tables in SQLite: list columns as JSON arrays, "
+        "timestamps as in the CSV copies, full-text search over the programmes' name, "
+        "organisation, target audience, objectives and description (`programmes_fts`), and a "
+        "view `programme_pages` joining each programme to the pages it was found at. Open it "
+        "in [Datasette](https://datasette.io/) with this folder's metadata (column "
+        "descriptions, facets on country and category):",
+        "",
+        "```sh",
+        "pip install datasette",
+        "datasette exit_programmes.db -m metadata.json   # then open http://127.0.0.1:8001/",
+        "```",
+        "",
+        "or query it with any SQLite client "
+        "(`sqlite3 exit_programmes.db 'SELECT name, country FROM programmes'`).",
         "",
         "## Data dictionary",
         "",

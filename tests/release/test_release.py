@@ -106,6 +106,8 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
         "data/programmes.csv",
         "data/programmes.parquet",
         "datapackage.json",
+        "exit_programmes.db",
+        "metadata.json",
     ]
     sums = {}
     for line in (out / "SHA256SUMS").read_text().splitlines():
@@ -122,7 +124,7 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
         path = out / resource["path"]
         assert resource["bytes"] == path.stat().st_size
         assert resource["hash"] == f"sha256:{sha256(path)}"
-        assert resource["format"] in ("csv", "parquet") and resource["mediatype"]
+        assert resource["format"] in ("csv", "parquet", "sqlite") and resource["mediatype"]
     # The Parquet files are the published version's, byte for byte.
     store = DatasetStore(data_dir)
     assert sha256(out / "data/programmes.parquet") == sha256(store.table_path("programmes"))
@@ -150,7 +152,13 @@ def test_table_schemas_come_from_the_dataset_schema(data_dir, tmp_path):
     assert release(data_dir, out).returncode == 0
     descriptor = json.loads((out / "datapackage.json").read_text())
     resources = {r["name"]: r for r in descriptor["resources"]}
-    assert set(resources) == {"programmes-csv", "programmes-parquet", "pages-csv", "pages-parquet"}
+    assert set(resources) == {
+        "programmes-csv",
+        "programmes-parquet",
+        "pages-csv",
+        "pages-parquet",
+        "exit-programmes-sqlite",
+    }
     for table, schema in (("programmes", PROGRAMMES), ("pages", PAGES)):
         for fmt in ("csv", "parquet"):
             fields = resources[f"{table}-{fmt}"]["schema"]["fields"]
@@ -223,7 +231,7 @@ def test_releasing_a_version_again_rebuilds_the_same_release(data_dir, tmp_path)
     again = release(data_dir, tmp_path / "b")
     assert again.returncode == 0, again.stderr
     assert "release 1.0.0" in again.stdout and "rebuilt" in again.stdout
-    for name in ("datapackage.json", "CHANGELOG.md", "README.md", "SHA256SUMS"):
+    for name in ("datapackage.json", "CHANGELOG.md", "README.md", "SHA256SUMS", "metadata.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert len(json.loads((data_dir / "releases.json").read_text())["releases"]) == 1
 
