@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,29 @@ def run_cli(
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+def cli_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """``python -m exitscrape ARGS`` with stderr on a pseudo-terminal; return the status,
+    stdout and what the terminal showed."""
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exitscrape", *args],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=terminal, text=True,
+    )  # fmt: skip
+    os.close(terminal)
+    seen = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    stdout, _ = proc.communicate(timeout=300)
+    return proc.returncode, stdout, seen.decode(errors="replace")
 
 
 def crawl(url: str, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:

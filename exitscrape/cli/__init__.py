@@ -11,12 +11,23 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from exitscrape import __version__
-from exitscrape.cli import browse, crawl, diff, release, runs, schema, show, versions
+from exitscrape.cli import (
+    backfill,
+    browse,
+    crawl,
+    diff,
+    history,
+    release,
+    runs,
+    schema,
+    show,
+    versions,
+)
 from exitscrape.cli.output import echo_error
 from exitscrape.dataset.store import DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, diff, versions, show, runs, release, browse, schema)
+COMMANDS = (crawl, backfill, diff, versions, show, history, runs, release, browse, schema)
 
 EPILOG = """\
 exit codes:
@@ -26,6 +37,7 @@ exit codes:
      that cannot be built as asked (e.g. --out not empty)
   3  a quality gate failed; nothing was published (crawl --force publishes anyway)
   4  another run holds the data dir's lock; this run did nothing
+  130  interrupted (Ctrl-C); a backfill continues where it stopped when run again
 
 data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
 """

@@ -51,6 +51,7 @@ def version_rows(store: DatasetStore) -> list[dict[str, Any]]:
             {
                 "version": version,
                 "created_at": manifest.get("created_at"),
+                "as_of": manifest.get("as_of"),  # crawled from a web archive: as of when
                 "programmes": manifest.get("rows", {}).get("programmes", table.num_rows),
                 "pages": manifest.get("rows", {}).get("pages"),
                 "failed_pages": manifest.get("pages_by_kind", {}).get("failed", 0),
@@ -72,6 +73,10 @@ def _changes(changes: dict[str, Any] | None) -> str:
     return text + (f" columns {' '.join(columns)}" if columns else "")
 
 
+def _time(value: str | None) -> str:
+    return (value or "")[:19].replace("T", " ")
+
+
 def run(args: argparse.Namespace) -> int:
     store = DatasetStore(resolve_data_dir(args.data_dir))
     rows = version_rows(store)
@@ -81,30 +86,34 @@ def run(args: argparse.Namespace) -> int:
         echo(json_text(rows))
         return 0
     latest = store.latest()
-    header = ("version", "created (UTC)", "programmes", "pages", "failed", "changes", "release")
-    table = [
+    archived = any(row["as_of"] for row in rows)  # a backfill's: name the times they show
+    columns: list[tuple[str, list[str], bool]] = [  # header, cells, right-aligned
         (
-            ("* " if row["version"] == latest else "  ") + one_line(row["version"]),
-            one_line(str(row["created_at"] or "")[:19].replace("T", " ")),
-            one_line(row["programmes"]),
-            one_line(row["pages"] if row["pages"] is not None else ""),
-            one_line(row["failed_pages"]),
-            _changes(row["changes"]),
-            one_line(row["release"] or ""),
-        )
-        for row in rows
+            "  version",
+            [("* " if r["version"] == latest else "  ") + one_line(r["version"]) for r in rows],
+            False,
+        ),
+        ("created (UTC)", [one_line(_time(r["created_at"])) for r in rows], False),
+        *(
+            [("as of (UTC)", [one_line(_time(r["as_of"])) for r in rows], False)]
+            if archived
+            else []
+        ),
+        ("programmes", [one_line(r["programmes"]) for r in rows], True),
+        ("pages", [one_line(r["pages"] if r["pages"] is not None else "") for r in rows], True),
+        ("failed", [one_line(r["failed_pages"]) for r in rows], True),
+        ("changes", [_changes(r["changes"]) for r in rows], False),
+        ("release", [one_line(r["release"] or "") for r in rows], False),
     ]
-    widths = [
-        max(len(h) + (2 if i == 0 else 0), *(len(r[i]) for r in table))
-        for i, h in enumerate(header)
-    ]
-    header = (("  " + header[0]), *header[1:])
-    lines = [
-        "  ".join(
-            cell.rjust(width) if 2 <= i <= 4 else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
-        ).rstrip()
-        for line in (header, *table)
-    ]
+    widths = [max(len(header), *map(len, cells)) for header, cells, _ in columns]
+    lines = []
+    for i in range(-1, len(rows)):
+        line = [
+            (header if i < 0 else cells[i]).rjust(width)
+            if right
+            else (header if i < 0 else cells[i]).ljust(width)
+            for (header, cells, right), width in zip(columns, widths, strict=True)
+        ]
+        lines.append("  ".join(line).rstrip())
     echo(*lines, "changes: against the version before (+added -removed ~changed programmes)")
     return 0

@@ -112,20 +112,32 @@ class DatasetStore:
         schema = pa.schema([f for f in TABLES[table] if f.name in present])
         return parquet.read(columns=schema.names).select(schema.names).cast(schema)
 
-    def _new_version_name(self) -> str:
-        name = datetime.now(UTC).strftime(TIME_NAME_FORMAT)
+    def _new_version_name(self, named_at: datetime | None) -> str:
+        name = (named_at or datetime.now(UTC)).astimezone(UTC).strftime(TIME_NAME_FORMAT)
         existing = self.versions()
         if existing and name <= existing[-1]:
-            # Two publishes in one second (or a clock step back): keep names sorting by time.
             base = existing[-1].split("-")[0]
+            if named_at is not None and name < base:
+                raise DatasetError(
+                    f"cannot publish a version named {name} (its as_of) in {self.root}: it would "
+                    f"sort before the latest version, {existing[-1]}"
+                )
+            # Two publishes in one second (or a clock step back): keep names sorting by time.
             count = int(existing[-1].split("-")[1]) + 1 if "-" in existing[-1] else 1
             name = f"{base}-{count:03d}"
         return name
 
     def publish(
-        self, tables: dict[str, pa.Table], digest: str, manifest: dict[str, Any]
+        self,
+        tables: dict[str, pa.Table],
+        digest: str,
+        manifest: dict[str, Any],
+        named_at: datetime | None = None,
     ) -> str | None:
-        """Publish *tables* as a new version; ``None`` when the programmes equal the latest's."""
+        """Publish *tables* as a new version; ``None`` when the programmes equal the latest's.
+
+        The version is named by the time of publishing, or by *named_at* (a backfill's as_of):
+        :class:`DatasetError` when that name would sort before the latest version's."""
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers()
         versions = self.versions()
@@ -136,7 +148,7 @@ class DatasetStore:
         parent = self.latest()
         if parent is not None and self.manifest(parent).get("programmes_digest") == digest:
             return None
-        version = self._new_version_name()
+        version = self._new_version_name(named_at)
         tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=self.root))
         try:
             files = {}

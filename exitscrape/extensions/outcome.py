@@ -69,6 +69,9 @@ class RunOutcome:
     gates: list[GateResult] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)  # gates that failed and were overridden
     quick_check: QuickCheckSummary | None = None
+    # Crawled from a web archive: the time the site is seen as of, and the manifest's "source".
+    as_of: datetime | None = None
+    source: dict[str, object] | None = None
     report: Path | None = None  # where the run report was written
 
     @property

@@ -26,7 +26,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
 from exitscrape import __version__
+from exitscrape.archive.addon import archive_source
 from exitscrape.dataset.assemble import Tables, assemble
+from exitscrape.dataset.identity import carry_ids
 from exitscrape.dataset.quality import Thresholds, check
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.dataset.wording import plural
@@ -167,6 +169,13 @@ class PublishExtension:
             logger.warning(warning)
         for disagreement in tables.disagreements:  # the summary and the run report list them
             logger.info("Copies of %r differ: kept %s", disagreement.name, disagreement.kept)
+        # A programme renamed on the site keeps its id. The digest stays the crawl's own (before
+        # the carry): the next crawl of the same site computes it again and finds it unchanged.
+        tables.programmes = carry_ids(tables.programmes, previous)
+        source = archive_source(self.crawler)
+        if source is not None:
+            captured = [t for t in tables.pages.column("captured_at").to_pylist() if t]
+            run.as_of, run.source = source.manifest(captured)
         run.gates = check(tables, previous, reason, Thresholds.from_settings(settings))
         failed = [gate for gate in run.gates if not gate.passed]
         if tables.programmes.num_rows == 0:
@@ -198,10 +207,21 @@ class PublishExtension:
             "quality_gates": [gate.as_dict() for gate in run.gates],
             "forced": run.forced or None,
         }
+        if run.source is not None:
+            manifest |= {
+                "as_of": run.as_of.isoformat() if run.as_of else None,
+                "source": run.source,
+            }
+        by_as_of = settings.getbool("EXITSCRAPE_NAME_BY_AS_OF")
         try:
-            version = self.store.publish(tables.as_dict, tables.digest, manifest)
+            version = self.store.publish(
+                tables.as_dict, tables.digest, manifest, named_at=run.as_of if by_as_of else None
+            )
         except OSError as error:
             self._set(Outcome.FAILED, f"could not write the dataset to {self.store.root}: {error}")
+            return
+        except DatasetError as error:
+            self._set(Outcome.FAILED, str(error))
             return
         if version is None:
             self._set(Outcome.UNCHANGED)
@@ -210,7 +230,7 @@ class PublishExtension:
             self._set(Outcome.PUBLISHED)
             run.version = version
             run.first = self.store.manifest(version).get("parent") is None
-        if reason == "finished":
+        if reason == "finished" and source is None:  # an archive's answers are not the site's
             quickcheck.write_plan(
                 settings,
                 version=str(self.store.latest()),

@@ -23,8 +23,10 @@ class LockBusy(Exception):
 
 
 class RunLock:
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
-        self.path = Path(data_dir) / LOCK_NAME
+    """The lock *name* in *data_dir*: ``.lock`` for runs, another for other jobs (backfills)."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], name: str = LOCK_NAME) -> None:
+        self.path = Path(data_dir) / name
         self._fd: int | None = None
 
     def holder(self) -> str:
@@ -40,7 +42,8 @@ class RunLock:
     def acquire(self) -> None:
         """Take the lock or raise :class:`LockBusy` at once (never waits)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # Never through a symlink planted at the lock's name: the lock file is truncated below.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -114,6 +114,8 @@ def build(
         "differing_copies": [asdict(d) for d in run.disagreements],
         "gates": [gate.as_dict() for gate in run.gates],
         "quick_check": asdict(run.quick_check) if run.quick_check else None,
+        "as_of": run.as_of.isoformat() if run.as_of else None,
+        "source": run.source,
         "settings": report_settings.changed,
         "overridden_settings": report_settings.overridden,
         "crawl_stats": crawl_stats(stats),

@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from exitscrape.dataset.records import CrawlRecords
 from exitscrape.items import PageItem
 from exitscrape.spiders.meta import REFERER
+from exitscrape.spiders.responses import capture_fields
 
 
 class CollectPipeline:
@@ -41,5 +42,6 @@ class CollectPipeline:
                     status=(request.meta.get("redirect_reasons") or [None])[0],
                     fetched_at=datetime.now(UTC),
                     referer=request.meta.get(REFERER),
+                    **capture_fields(request.meta),
                 )
             )

@@ -22,6 +22,7 @@ from exitscrape.items import PageItem, SiteMenu
 from exitscrape.spiders import meta
 from exitscrape.spiders.responses import (
     body_sha256,
+    capture_fields,
     decoded,
     describe_failure,
     header,
@@ -82,6 +83,7 @@ class ExitPracticesSpider(SiteSpider):
             referer=response.meta.get(meta.REFERER),
             etag=header(response, b"ETag"),
             last_modified=header(response, b"Last-Modified"),
+            **capture_fields(response.meta),
             **fields,
         )
 
@@ -162,4 +164,5 @@ class ExitPracticesSpider(SiteSpider):
             referer=request.meta.get(meta.REFERER),
             error=info.error,
             skipped=info.skipped,
+            **capture_fields(request.meta),
         )

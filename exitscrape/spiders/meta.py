@@ -18,3 +18,7 @@ RECHECK_URL = "exitscrape_recheck_url"
 #: a cached copy with that body is current and served without asking the site again. Set by
 #: :mod:`exitscrape.incremental.middleware`, read by :mod:`exitscrape.incremental.cache`.
 CONFIRMED_SHA256 = "exitscrape_confirmed_sha256"
+#: The archived capture a response was read from (:class:`exitscrape.archive.replay.Memento`),
+#: in archive mode only; set by :mod:`exitscrape.archive.handler`, recorded as
+#: ``pages.captured_at`` and ``pages.archive_url``.
+MEMENTO = "exitscrape_memento"

@@ -140,6 +140,21 @@ def test_versions_sort_by_time_within_one_second(tmp_path) -> None:
     assert store.resolve(names[1]) == names[1]
 
 
+def test_versions_named_by_as_of_must_sort_after_the_latest(tmp_path) -> None:
+    store = DatasetStore(tmp_path)
+
+    def publish_as_of(when: datetime, description: str) -> str | None:
+        tables = assemble(records(description))
+        return store.publish(tables.as_dict, tables.digest, {}, named_at=when)
+
+    assert publish_as_of(datetime(2019, 6, 1, 12, tzinfo=UTC), "a") == "20190601T120000Z"
+    assert publish_as_of(datetime(2019, 6, 1, 12, tzinfo=UTC), "b") == "20190601T120000Z-001"
+    with pytest.raises(DatasetError, match="would sort before the latest version"):
+        publish_as_of(datetime(2019, 1, 1, tzinfo=UTC), "c")
+    assert store.versions() == ["20190601T120000Z", "20190601T120000Z-001"]
+    assert store.latest() == "20190601T120000Z-001"
+
+
 def test_clear_errors(tmp_path) -> None:
     with pytest.raises(DatasetError, match="run `exitscrape crawl` first"):
         exitscrape.load(data_dir=tmp_path / "nothing")
