@@ -6,9 +6,10 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from exitscrape.cli.options import add_data_dir
-from exitscrape.cli.output import echo, json_text, one_line
+from exitscrape.cli.output import echo, echo_error, json_text, one_line
+from exitscrape.cli.verify import DAMAGED
 from exitscrape.dataset.diff import diff_tables
-from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.dataset.store import DatasetDamaged, DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.release import read_registry
 
 if TYPE_CHECKING:
@@ -30,13 +31,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def version_rows(store: DatasetStore) -> list[dict[str, Any]]:
-    """One dict per version, oldest first, with its changes against the one before."""
+    """One dict per version, oldest first, with its changes against the one before (``None``
+    for the first, and after a damaged one); a damaged version's row says why in ``damaged``."""
     releases = {r["dataset_version"]: r["release"] for r in read_registry(store)}
     rows: list[dict[str, Any]] = []
     previous: pa.Table | None = None
     for version in store.versions():
-        manifest = store.manifest(version)
-        table = store.read("programmes", version)
+        try:
+            manifest = store.manifest(version)
+            table = store.read("programmes", version)
+        except DatasetDamaged as error:
+            rows.append({"version": version, "damaged": str(error), "changes": None})
+            previous = None
+            continue
         changes = None
         if previous is not None:
             d = diff_tables(previous, table)
@@ -57,15 +64,16 @@ def version_rows(store: DatasetStore) -> list[dict[str, Any]]:
                 "schema_version": manifest.get("schema_version"),
                 "changes": changes,
                 "release": releases.get(version),
+                "damaged": None,
             }
         )
         previous = table
     return rows
 
 
-def _changes(changes: dict[str, Any] | None) -> str:
+def _changes(changes: dict[str, Any] | None, first: bool) -> str:
     if changes is None:
-        return "(first)"
+        return "(first)" if first else "?"
     text = f"+{changes['added']} -{changes['removed']} ~{changes['changed']}"
     columns = [f"+{c}" for c in changes["added_columns"]]
     columns += [f"-{c}" for c in changes["removed_columns"]]
@@ -79,20 +87,38 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError(f"no dataset in {store.root}: run `exitscrape crawl` first")
     if args.json:
         echo(json_text(rows))
-        return 0
-    latest = store.latest()
+    else:
+        _print_table(rows, store.latest())
+    problem = store.latest_problem()
+    if problem:
+        echo_error(f"exitscrape: {store.root / 'LATEST'} {problem}")
+    damaged = [row["damaged"] for row in rows if row["damaged"]]
+    for message in damaged:
+        echo_error(f"exitscrape: {message}")
+    return DAMAGED if damaged else 0
+
+
+def _print_table(rows: list[dict[str, Any]], latest: str | None) -> None:
     header = ("version", "created (UTC)", "programmes", "pages", "failed", "changes", "release")
     table = [
         (
             ("* " if row["version"] == latest else "  ") + one_line(row["version"]),
-            one_line(str(row["created_at"] or "")[:19].replace("T", " ")),
-            one_line(row["programmes"]),
-            one_line(row["pages"] if row["pages"] is not None else ""),
-            one_line(row["failed_pages"]),
-            _changes(row["changes"]),
-            one_line(row["release"] or ""),
+            "DAMAGED"
+            if row["damaged"]
+            else one_line(str(row["created_at"] or "")[:19].replace("T", " ")),
+            *(
+                ("", "", "", "", "")
+                if row["damaged"]
+                else (
+                    one_line(row["programmes"]),
+                    one_line(row["pages"] if row["pages"] is not None else ""),
+                    one_line(row["failed_pages"]),
+                    _changes(row["changes"], i == 0),
+                    one_line(row["release"] or ""),
+                )
+            ),
         )
-        for row in rows
+        for i, row in enumerate(rows)
     ]
     widths = [
         max(len(h) + (2 if i == 0 else 0), *(len(r[i]) for r in table))
@@ -107,4 +133,3 @@ def run(args: argparse.Namespace) -> int:
         for line in (header, *table)
     ]
     echo(*lines, "changes: against the version before (+added -removed ~changed programmes)")
-    return 0
