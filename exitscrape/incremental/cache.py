@@ -212,6 +212,10 @@ class CacheStorage:
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         path = self.path(spider, request)
+        if path.parent.is_symlink() or path.parent.parent.is_symlink():
+            # Planted in the cache (a restored CI cache, say): it would put files elsewhere.
+            logger.warning("Not caching %s: a symbolic link on the way to %s", request.url, path)
+            return
         data = encode_entry(request.url, request.method, response, time.time())
         if self.use_gzip:
             data = gzip.compress(data, compresslevel=6)

@@ -168,6 +168,25 @@ def test_entries_keep_every_byte_and_refuse_bombs_and_fifos(tmp_path: Path) -> N
     assert store.retrieve_response(spider, request) is None
 
 
+def test_entries_are_never_written_through_a_planted_directory_link(
+    storage: tuple[CacheStorage, Spider], tmp_path: Path
+) -> None:
+    store, spider = storage
+    request = Request("http://x/c.html")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shard = store.path(spider, request).parent
+    shard.parent.mkdir(parents=True, exist_ok=True)
+    shard.symlink_to(elsewhere)
+    store.store_response(spider, request, HtmlResponse(request.url, body=b"c"))
+    assert list(elsewhere.iterdir()) == []
+    shard.unlink()
+    (store.cachedir / spider.name).rename(tmp_path / "spider-dir")
+    (store.cachedir / spider.name).symlink_to(tmp_path / "spider-dir")
+    store.store_response(spider, request, HtmlResponse(request.url, body=b"c"))
+    assert [p for p in (tmp_path / "spider-dir").rglob("*") if p.is_file()] == []
+
+
 def test_dropping_former_entries_never_follows_a_planted_link(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     (victim / "ab" / "cdef").mkdir(parents=True)  # looks like a former entry: a dir two deep
