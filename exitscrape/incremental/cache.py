@@ -130,8 +130,12 @@ def decode_entry(data: bytes, limit: int) -> tuple[Response, float]:
         and isinstance(protocol, str | None)
     ):
         raise EntryError("malformed metadata")
-    cls = responsetypes.from_args(headers=headers, url=url, body=body)
-    return cls(url=url, status=status, headers=headers, body=body, protocol=protocol), timestamp
+    try:
+        cls = responsetypes.from_args(headers=headers, url=url, body=body)
+        response = cls(url=url, status=status, headers=headers, body=body, protocol=protocol)
+    except (ValueError, TypeError) as error:  # a URL without a scheme, say
+        raise EntryError(f"malformed metadata: {error}") from None
+    return response, timestamp
 
 
 def _real_subdirs(path: Path) -> list[Path]:
@@ -202,6 +206,8 @@ class CacheStorage:
             if 0 < self.expiration_secs < time.time() - os.lstat(path).st_mtime:
                 return None
             response, timestamp = decode_entry(read_regular(path, self.limit), self.limit)
+            if response.url != request.url:  # each entry is its request's own response
+                raise EntryError(f"an entry for {response.url[:200]}")
         except FileNotFoundError:
             return None
         except (OSError, EntryError) as error:  # torn, foreign, older: ask the site instead

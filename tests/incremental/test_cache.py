@@ -159,6 +159,13 @@ def test_entries_keep_every_byte_and_refuse_bombs_and_fifos(tmp_path: Path) -> N
     assert isinstance(request.meta["cache_timestamp"], float)
 
     entry = store.path(spider, request)
+    stored = entry.read_bytes()  # HTTPCACHE_GZIP is off here: the entry as it is
+    assert stored.startswith(b"exitscrape-cache 2\n")
+    for url in (b"http://elsewhere/b.html", b"no-scheme"):  # another page's, or malformed
+        entry.write_bytes(
+            stored.replace(b'"response_url": "http://x/b.html"', b'"response_url": "' + url + b'"')
+        )
+        assert store.retrieve_response(spider, request) is None, url
     bomb = gzip.compress(b"exitscrape-cache 2\n" + b"\0" * (store.limit + 1))
     entry.write_bytes(bomb)  # small on disk, larger than any page once inflated
     assert len(bomb) < store.limit // 100
