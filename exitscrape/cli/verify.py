@@ -18,12 +18,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "verify",
         help="check every file of dataset versions against their manifests",
-        description="Check every file a version's manifest lists against the size and SHA-256 "
-        "recorded when it was published, and report files the manifest does not list. "
-        "Without VERSION, the latest version; --all checks every version, LATEST, and lists "
-        "folders that look like versions but are ignored.\n\n"
-        "Readers (exitscrape.load, show, diff, versions) compare sizes only and name a file "
-        "that cannot be read; a crawl verifies the version it compares with, and publishes "
+        description="Check every file a version's manifest lists against the size and SHA-256\n"
+        "recorded when it was published, and report files the manifest does not list.\n"
+        "Without VERSION, the latest version; --all checks every version and LATEST, and\n"
+        "lists folders that look like versions but are ignored.\n\n"
+        "Readers (exitscrape.load, show, diff, versions) compare sizes only and name a file\n"
+        "that cannot be read; a crawl verifies the version it compares with, and publishes\n"
         "past it when it is damaged; a release refuses a damaged version.",
         epilog="examples:\n"
         "  exitscrape verify                      # the latest version\n"
