@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.output import echo, echo_error, json_text, one_line
 from exitscrape.dataset.store import LATEST, DatasetStore, resolve_data_dir
 from exitscrape.dataset.verify import Problem, listed_files
 
@@ -55,7 +54,7 @@ def _size(nbytes: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.all and args.versions:
-        print("exitscrape verify: give versions or --all, not both", file=sys.stderr)
+        echo_error("exitscrape verify: give versions or --all, not both")
         return 2
     store = DatasetStore(resolve_data_dir(args.data_dir))
     problems: list[Problem] = []
@@ -76,15 +75,12 @@ def run(args: argparse.Namespace) -> int:
         problems += found
         if args.json:
             continue
-        if found:
-            print(f"DAMAGED  {name}")
-            for problem in found:
-                print(f"  {problem}")
+        if found:  # as each version is checked: the progress of a long --all
+            echo(f"DAMAGED  {name}", *(f"  {one_line(problem)}" for problem in found))
         else:
             files = listed_files(store.manifest(name))
             total = sum(entry["bytes"] for entry in files.values())
-            print(f"ok       {name}  ({len(files)} files, {_size(total)})")
-        sys.stdout.flush()  # progress, one version at a time
+            echo(f"ok       {name}  ({len(files)} files, {_size(total)})")
     ignored = store.strays() if args.all else []
     if args.json:
         document = {
@@ -92,20 +88,19 @@ def run(args: argparse.Namespace) -> int:
             "problems": [str(p) for p in problems],
             "ignored": [str(p) for p in ignored],
         }
-        print(json.dumps(document, indent=2))
+        echo(json_text(document))
         return DAMAGED if problems else 0
     for problem in problems:
         if problem.path == LATEST:
-            print(f"DAMAGED  {problem}")
+            echo(f"DAMAGED  {one_line(problem)}")
     for stray in ignored:
-        print(f"note: {stray}")
+        echo(f"note: {one_line(stray)}")
     damaged = sum(1 for found in findings.values() if found)
     if problems:
-        print(
+        echo_error(
             f"exitscrape verify: {len(problems)} problem(s), {damaged} of {len(names)} "
-            "version(s) damaged",
-            file=sys.stderr,
+            "version(s) damaged"
         )
         return DAMAGED
-    print(f"all {len(names)} version(s) hold")
+    echo(f"all {len(names)} version(s) hold")
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from exitscrape.cli import main
 from exitscrape.dataset.store import DatasetStore
 from exitscrape.snapshot.server import SiteServer
 from tests.conftest import copy_data_dir, crawl, report, run_cli
@@ -103,7 +104,9 @@ def test_a_crawl_publishes_past_a_damaged_latest_version(
     assert f"damaged: {damaged}/programmes.parquet: " in result.stdout
     fresh = store.latest()
     assert fresh is not None and fresh != damaged
-    assert f"published version {fresh} past the damaged latest version" in result.stdout
+    assert (
+        f"published version {fresh} in {data.resolve()}, past the damaged latest" in result.stdout
+    )
     run = report(data)
     assert run["outcome"] == "published" and run["quick_check"] is None
     assert run["damaged_latest"][0].startswith(f"{damaged}/programmes.parquet: ")
@@ -111,3 +114,12 @@ def test_a_crawl_publishes_past_a_damaged_latest_version(
     assert store.verify(fresh) == []
     again = crawl(session_snapshot_server.url, data)  # a healthy latest: a quick check again
     assert again.returncode == 0 and "nothing parsed, nothing published" in again.stdout
+
+
+def test_planted_names_reach_the_terminal_as_escapes(data_dir: Path, capsys) -> None:
+    new = DatasetStore(data_dir).versions()[-1]
+    (data_dir / new / "x\x1b]0;pwned\x07\nok       forged").write_text("planted")
+    assert main(["verify", "--data-dir", str(data_dir)]) == 5
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\nok       forged" not in out
+    assert f"  {new}/x\\x1b]0;pwned\\x07\\x0aok       forged: not listed in the manifest" in out
