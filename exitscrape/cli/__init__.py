@@ -21,22 +21,25 @@ from exitscrape.cli import (
     runs,
     schema,
     show,
+    verify,
     versions,
 )
 from exitscrape.cli.output import echo_error
-from exitscrape.dataset.store import DatasetError
+from exitscrape.dataset.store import DatasetDamaged, DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, backfill, diff, versions, show, history, runs, release, browse, schema)
+COMMANDS = (crawl, backfill, diff, versions, show, history, runs, verify, release, browse, schema)
 
 EPILOG = """\
 exit codes:
   0  success (a version was published, or the site was unchanged)
-  1  the crawl produced nothing usable; nothing was published
+  1  the crawl produced nothing usable; nothing was published (or a file could not be
+     read or written)
   2  bad usage, or a dataset, version or programme that does not exist, or a release
      that cannot be built as asked (e.g. --out not empty)
   3  a quality gate failed; nothing was published (crawl --force publishes anyway)
   4  another run holds the data dir's lock; this run did nothing
+  5  a file of a dataset version is damaged (exitscrape verify names every one)
   130  interrupted (Ctrl-C); a backfill continues where it stopped when run again
 
 data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
@@ -66,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.func(args))
+    except DatasetDamaged as error:
+        echo_error(f"exitscrape: {error}")
+        return verify.DAMAGED
     except DatasetError as error:
         echo_error(f"exitscrape: {error}")
         return 2
@@ -73,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into a reader that stopped early (`exitscrape show X | head`): not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as error:  # a file that cannot be read or written: what, not a traceback
+        echo_error(f"exitscrape: {error}")
+        return 1
     except KeyboardInterrupt:
         echo_error("exitscrape: interrupted")
         return 130

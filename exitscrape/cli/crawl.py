@@ -259,8 +259,15 @@ def summary(run: RunOutcome) -> str:
     quick_check = run.quick_check
     if quick_check and quick_check.changed:
         lines.append(f"quick check: {one_line(quick_check.changed)}; crawled the site")
+    for problem in run.damaged_latest[:_SHOWN_PROBLEMS]:
+        lines.append(f"damaged: {one_line(problem)}")
     data_dir = run.data_dir.resolve()
-    if run.outcome is Outcome.PUBLISHED and run.first:
+    if run.outcome is Outcome.PUBLISHED and run.damaged_latest:
+        lines.append(
+            f"published version {run.version} in {data_dir}, past the damaged latest version "
+            "(`exitscrape verify --all` checks every version)"
+        )
+    elif run.outcome is Outcome.PUBLISHED and run.first:
         lines += [
             f"published version {run.version}, the first, in {data_dir}",
             f"load it in Python: exitscrape.load(data_dir={str(data_dir)!r})",

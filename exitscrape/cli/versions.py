@@ -6,9 +6,10 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from exitscrape.cli.options import add_data_dir
-from exitscrape.cli.output import echo, json_text, one_line
+from exitscrape.cli.output import echo, echo_error, json_text, one_line
+from exitscrape.cli.verify import DAMAGED
 from exitscrape.dataset.diff import diff_tables
-from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.dataset.store import DatasetDamaged, DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.release import read_registry
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="List the dataset versions, oldest first: when each was published, its "
         "programme and page counts, failed pages, what changed against the version before it "
         "(+added -removed ~changed programmes, +/- columns) and the release built from it. "
-        "The latest version is marked with *.",
+        "The latest version is marked with *; a damaged one says DAMAGED (exit 5).",
     )
     add_data_dir(parser)
     parser.add_argument("--json", action="store_true", help="print the list as JSON")
@@ -30,13 +31,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def version_rows(store: DatasetStore) -> list[dict[str, Any]]:
-    """One dict per version, oldest first, with its changes against the one before."""
+    """One dict per version, oldest first, with its changes against the one before (``None``
+    for the first, and after a damaged one); a damaged version's row says why in ``damaged``."""
     releases = {r["dataset_version"]: r["release"] for r in read_registry(store)}
     rows: list[dict[str, Any]] = []
     previous: pa.Table | None = None
     for version in store.versions():
-        manifest = store.manifest(version)
-        table = store.read("programmes", version)
+        try:
+            manifest = store.manifest(version)
+            table = store.read("programmes", version)
+        except DatasetDamaged as error:
+            rows.append({"version": version, "damaged": str(error), "changes": None})
+            previous = None
+            continue
         changes = None
         if previous is not None:
             d = diff_tables(previous, table)
@@ -58,15 +65,16 @@ def version_rows(store: DatasetStore) -> list[dict[str, Any]]:
                 "schema_version": manifest.get("schema_version"),
                 "changes": changes,
                 "release": releases.get(version),
+                "damaged": None,
             }
         )
         previous = table
     return rows
 
 
-def _changes(changes: dict[str, Any] | None) -> str:
+def _changes(changes: dict[str, Any] | None, first: bool) -> str:
     if changes is None:
-        return "(first)"
+        return "(first)" if first else "?"
     text = f"+{changes['added']} -{changes['removed']} ~{changes['changed']}"
     columns = [f"+{c}" for c in changes["added_columns"]]
     columns += [f"-{c}" for c in changes["removed_columns"]]
@@ -84,36 +92,52 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError(f"no dataset in {store.root}: run `exitscrape crawl` first")
     if args.json:
         echo(json_text(rows))
-        return 0
-    latest = store.latest()
-    archived = any(row["as_of"] for row in rows)  # a backfill's: name the times they show
+    else:
+        _print_table(rows, store.latest())
+    problem = store.latest_problem()
+    if problem:
+        echo_error(f"exitscrape: {store.root / 'LATEST'} {problem}")
+    damaged = [row["damaged"] for row in rows if row["damaged"]]
+    for message in damaged:
+        echo_error(f"exitscrape: {message}")
+    return DAMAGED if damaged else 0
+
+
+def _print_table(rows: list[dict[str, Any]], latest: str | None) -> None:
+    def cells(name: str, value: Any) -> list[str]:
+        """One column's cells; a damaged version's row is empty but for its name and DAMAGED."""
+        return [
+            ("DAMAGED" if name == "created_at" else "") if r["damaged"] else one_line(value(r, i))
+            for i, r in enumerate(rows)
+        ]
+
+    archived = any(r.get("as_of") for r in rows)  # a backfill's: name the times they show
     columns: list[tuple[str, list[str], bool]] = [  # header, cells, right-aligned
         (
             "  version",
             [("* " if r["version"] == latest else "  ") + one_line(r["version"]) for r in rows],
             False,
         ),
-        ("created (UTC)", [one_line(_time(r["created_at"])) for r in rows], False),
+        ("created (UTC)", cells("created_at", lambda r, i: _time(r["created_at"])), False),
         *(
-            [("as of (UTC)", [one_line(_time(r["as_of"])) for r in rows], False)]
+            [("as of (UTC)", cells("as_of", lambda r, i: _time(r["as_of"])), False)]
             if archived
             else []
         ),
-        ("programmes", [one_line(r["programmes"]) for r in rows], True),
-        ("pages", [one_line(r["pages"] if r["pages"] is not None else "") for r in rows], True),
-        ("failed", [one_line(r["failed_pages"]) for r in rows], True),
-        ("changes", [_changes(r["changes"]) for r in rows], False),
-        ("release", [one_line(r["release"] or "") for r in rows], False),
+        ("programmes", cells("programmes", lambda r, i: r["programmes"]), True),
+        ("pages", cells("pages", lambda r, i: r["pages"] if r["pages"] is not None else ""), True),
+        ("failed", cells("failed", lambda r, i: r["failed_pages"]), True),
+        ("changes", cells("changes", lambda r, i: _changes(r["changes"], i == 0)), False),
+        ("release", cells("release", lambda r, i: r["release"] or ""), False),
     ]
-    widths = [max(len(header), *map(len, cells)) for header, cells, _ in columns]
+    widths = [max(len(header), *map(len, column)) for header, column, _ in columns]
     lines = []
     for i in range(-1, len(rows)):
         line = [
-            (header if i < 0 else cells[i]).rjust(width)
+            (header if i < 0 else column[i]).rjust(width)
             if right
-            else (header if i < 0 else cells[i]).ljust(width)
-            for (header, cells, right), width in zip(columns, widths, strict=True)
+            else (header if i < 0 else column[i]).ljust(width)
+            for (header, column, right), width in zip(columns, widths, strict=True)
         ]
         lines.append("  ".join(line).rstrip())
     echo(*lines, "changes: against the version before (+added -removed ~changed programmes)")
-    return 0

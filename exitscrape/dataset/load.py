@@ -53,7 +53,10 @@ def load(
     unambiguous prefix of one; *data_dir* defaults to ``$EXITSCRAPE_DATA_DIR``, else
     ``datasets/exit_programmes``. Column dtypes are fixed by the schema, whatever the data
     (``exitscrape schema`` lists them): ``string`` (missing: ``pd.NA``), ``Int16``,
-    ``datetime64[us, UTC]``, Python lists.
+    ``datetime64[us, UTC]``, Python lists. Raises :class:`~exitscrape.dataset.store.DatasetError`
+    for a dataset or version that does not exist, and its subclass
+    :class:`~exitscrape.dataset.store.DatasetDamaged`, naming the file, when the table's file is
+    not the size its manifest records or cannot be read (``exitscrape verify`` hashes).
     """
     store = DatasetStore(resolve_data_dir(data_dir))
     if table == "history":

@@ -285,9 +285,15 @@ def test_refusals_leave_everything_as_it_was(data_dir, tmp_path):
     assert (occupied / "keep.txt").read_text() == "mine"
     assert (data_dir / "releases.json").read_bytes() == registry
 
+    # Someone else's folder: --force replaces only an earlier release, so it survives whole.
     forced = release(data_dir, occupied, "--force")
-    assert forced.returncode == 0, forced.stderr
-    assert not (occupied / "keep.txt").exists() and (occupied / "datapackage.json").exists()
+    assert forced.returncode == 2, forced.stderr
+    assert "only an earlier exitscrape release" in forced.stderr
+    assert "Traceback" not in forced.stderr
+    assert sorted(p.name for p in occupied.iterdir()) == ["keep.txt"]
+    assert (occupied / "keep.txt").read_text() == "mine"
+    assert not (tmp_path / "occupied.zip").exists()
+    assert (data_dir / "releases.json").read_bytes() == registry
 
     missing = run_cli(
         "release", "--data-dir", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")
