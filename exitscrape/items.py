@@ -65,6 +65,9 @@ class PageItem:
     # The response's validators, kept for the next run's quick check (exitscrape.incremental).
     etag: str | None = None
     last_modified: str | None = None
+    # In archive mode: when the archive captured the answer, and the capture's replay URL.
+    captured_at: datetime | None = None
+    archive_url: str | None = None
     # The WARC record ID of the response in the version's captures (exitscrape.evidence).
     warc_record_id: str | None = None
 

@@ -114,6 +114,28 @@ EXITSCRAPE_REPLAY = ""
 # Publish even when a gate fails (`exitscrape crawl --force`); recorded in manifest and report.
 EXITSCRAPE_FORCE = False
 
+# --- Crawling the site from a web archive (docs/archive.md) ---
+
+# Archive mode (exitscrape/archive/addon.py): with EXITSCRAPE_ARCHIVE set (`exitscrape crawl
+# --archive`: `wayback` or a pywb / OpenWayback collection's replay URL), every site URL is read
+# from the archive's capture nearest EXITSCRAPE_ARCHIVE_AT (a date, YYYY[-MM[-DD]] or 14 digits;
+# empty: the newest captures). The add-on does nothing while EXITSCRAPE_ARCHIVE is empty.
+ADDONS = {"exitscrape.archive.addon.ArchiveMode": 0}
+EXITSCRAPE_ARCHIVE = ""
+EXITSCRAPE_ARCHIVE_AT = ""
+# The User-Agent archives see (and the CDX API): a named client saying what it reads and how,
+# not a browser. Operators may add a contact: -s "EXITSCRAPE_ARCHIVE_USER_AGENT=... (mailto:...)".
+EXITSCRAPE_ARCHIVE_USER_AGENT = (
+    f"exitscrape/{__version__} (open research dataset of exit programmes; reading archived "
+    "captures of www.exit-practices.eu, one request at a time)"
+)
+# An archive answering 429, 502, 503 or 504 without Retry-After is asked again after this many
+# seconds, doubled each time (RETRY_TIMES tries): it is throttling us, so back off for real.
+EXITSCRAPE_ARCHIVE_BACKOFF = 5.0
+# Name each version by its as_of (the capture time it was crawled as of) instead of its creation
+# time, so that versions sort by as_of; set by `exitscrape backfill` for the crawls it runs.
+EXITSCRAPE_NAME_BY_AS_OF = False
+
 # Breadth-first order (Scrapy's documented recipe): category pages are chained ("Next page"), and
 # depth-first would queue every programme link of a whole chain before fetching any; the frontier,
 # and memory, would grow with the catalogue. Breadth-first keeps it to a few pages' links.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,29 @@ def run_cli(
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+def cli_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """``python -m exitscrape ARGS`` with stderr on a pseudo-terminal; return the status,
+    stdout and what the terminal showed."""
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exitscrape", *args],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=terminal, text=True,
+    )  # fmt: skip
+    os.close(terminal)
+    seen = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    stdout, _ = proc.communicate(timeout=300)
+    return proc.returncode, stdout, seen.decode(errors="replace")
 
 
 def crawl(url: str, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -232,3 +256,28 @@ def one_programme_tables(**fields: object) -> dict[str, pa.Table]:
         "programmes": pa.Table.from_pylist([row], schema=PROGRAMMES),
         "pages": pa.Table.from_pylist([], schema=PAGES),
     }
+
+
+@pytest.fixture(scope="session")
+def session_snapshot_server() -> Iterator[SiteServer]:
+    """The bundled snapshot, served for the whole session on one port (so a data dir crawled
+    from it can be crawled again with the same start URL)."""
+    with SiteServer(SNAPSHOT_DIR) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def crawled_snapshot(
+    session_snapshot_server: SiteServer, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A data dir holding one crawl of :func:`session_snapshot_server` (its version, HTTP cache,
+    quick-check plan and run report). Shared: use :func:`copy_data_dir` before writing to it."""
+    data_dir = tmp_path_factory.mktemp("crawled-snapshot") / "data"
+    result = crawl(session_snapshot_server.url, data_dir)
+    assert result.returncode == 0, result.stderr
+    return data_dir
+
+
+def copy_data_dir(data_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the shared data dir *data_dir*, in *tmp_path*/data."""
+    return Path(shutil.copytree(data_dir, tmp_path / "data", symlinks=True))

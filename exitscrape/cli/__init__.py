@@ -12,9 +12,11 @@ from typing import NoReturn
 
 from exitscrape import __version__
 from exitscrape.cli import (
+    backfill,
     browse,
     crawl,
     diff,
+    history,
     rebuild,
     release,
     runs,
@@ -24,21 +26,36 @@ from exitscrape.cli import (
     versions,
 )
 from exitscrape.cli.output import echo_error
-from exitscrape.dataset.store import DatasetError
+from exitscrape.dataset.store import DatasetDamaged, DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, diff, versions, show, runs, verify, rebuild, release, browse, schema)
+COMMANDS = (
+    crawl,
+    backfill,
+    diff,
+    versions,
+    show,
+    history,
+    runs,
+    verify,
+    rebuild,
+    release,
+    browse,
+    schema,
+)
 
 EPILOG = """\
 exit codes:
-  0  success (a version was published, or the site was unchanged; verify: all intact;
-     rebuild: the programmes are the same)
-  1  the crawl produced nothing usable; nothing was published (verify: a problem was
-     found; rebuild: the programmes differ)
+  0  success (a version was published, or the site was unchanged; rebuild: the
+     programmes are the same)
+  1  the crawl produced nothing usable; nothing was published (or a file could not be
+     read or written; rebuild: the programmes differ)
   2  bad usage, or a dataset, version or programme that does not exist, or a release
      that cannot be built as asked (e.g. --out not empty)
   3  a quality gate failed; nothing was published (crawl --force publishes anyway)
   4  another run holds the data dir's lock; this run did nothing
+  5  a file of a dataset version is damaged (exitscrape verify names every one)
+  130  interrupted (Ctrl-C); a backfill continues where it stopped when run again
 
 data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
 """
@@ -67,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.func(args))
+    except DatasetDamaged as error:
+        echo_error(f"exitscrape: {error}")
+        return verify.DAMAGED
     except DatasetError as error:
         echo_error(f"exitscrape: {error}")
         return 2
@@ -74,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into a reader that stopped early (`exitscrape show X | head`): not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as error:  # a file that cannot be read or written: what, not a traceback
+        echo_error(f"exitscrape: {error}")
+        return 1
     except KeyboardInterrupt:
         echo_error("exitscrape: interrupted")
         return 130

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from exitscrape.cli.options import add_data_dir
 from exitscrape.cli.output import echo, echo_error
+from exitscrape.dataset.files import DIR_MODE, FILE_MODE, make_dirs
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.release.build import LICENSE, TABLE_NAMES
 from exitscrape.release.sqlite import DATABASE, DB_NAME, METADATA_NAME, write_edition
@@ -94,6 +95,12 @@ def _release(folder: Path) -> Path:
     return folder
 
 
+def _is_cached(folder: Path) -> bool:
+    """Whether *folder* holds a built edition (a folder and a file, never a planted link)."""
+    database = folder / DB_NAME
+    return not folder.is_symlink() and not database.is_symlink() and database.is_file()
+
+
 def _build(store: DatasetStore, version: str, folder: Path) -> None:
     """The SQLite edition of *version* into *folder*, atomically: built beside it, renamed."""
     manifest = store.manifest(version)
@@ -102,15 +109,17 @@ def _build(store: DatasetStore, version: str, folder: Path) -> None:
         f"Dataset version {version}, crawled {manifest['created_at']} from "
         f"{manifest.get('start_url', '?')}: not a release (`exitscrape release` makes one)."
     )
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder.parent)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
     try:
         write_edition(tables, tmp, description, LICENSE["title"])
-        os.chmod(tmp, 0o755)
+        for path in tmp.iterdir():  # as the umask says until now: readable by all, no more
+            os.chmod(path, FILE_MODE)
+        os.chmod(tmp, DIR_MODE)
         try:
             os.rename(tmp, folder)
         except OSError:
-            if not (folder / DB_NAME).is_file():
+            if not _is_cached(folder):
                 raise  # else another browse built it first: serve that one
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -121,7 +130,7 @@ def _version(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Pat
     store = DatasetStore(resolve_data_dir(args.data_dir))
     version = store.resolve(args.version or "latest")
     folder = store.root / CACHE / version
-    if not (folder / DB_NAME).is_file():
+    if not _is_cached(folder):
         try:
             _build(store, version, folder)
         except OSError as error:

@@ -9,9 +9,11 @@ import logging
 import os
 import shlex
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from exitscrape.cli.options import add_data_dir
+from exitscrape.archive.replay import Archive, parse_at
+from exitscrape.cli.options import add_data_dir, add_settings, parse_settings
 from exitscrape.cli.output import echo, echo_error, one_line, safe
 from exitscrape.dataset.wording import plural
 from exitscrape.extensions.outcome import SUMMARISED, Outcome, RunOutcome
@@ -46,6 +48,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "  exitscrape crawl --snapshot                      # the bundled offline replica\n"
         "  exitscrape crawl                                 # the live site\n"
         "  exitscrape crawl --start-url http://127.0.0.1:8000/ -s DOWNLOAD_DELAY=0\n"
+        "  exitscrape crawl --archive wayback --at 2020-06   # the site as the Wayback Machine\n"
+        "                                                   # held it in June 2020\n"
         "\nexit codes: 0 published or unchanged, 1 nothing usable crawled, 2 bad usage,\n"
         "3 a quality gate failed (nothing published; --force overrides), 4 another run holds\n"
         "the data dir's lock. Every run writes <data-dir>/runs/<run-id>.json (exitscrape runs).\n"
@@ -54,20 +58,26 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--start-url", help=f"where to start (default: {DEFAULT_START_URL})")
     add_data_dir(parser)
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
-    )
+    add_settings(parser)
     parser.add_argument(
         "--snapshot",
         action="store_true",
         help=f"serve the bundled snapshot on 127.0.0.1:{SNAPSHOT_PORT} and crawl it "
         "(delays off, 8 requests at a time)",
+    )
+    parser.add_argument(
+        "--archive",
+        metavar="ARCHIVE",
+        help="crawl the site as a web archive holds it: `wayback` (the Internet Archive) or a "
+        "pywb / OpenWayback collection's replay URL (http://127.0.0.1:8080/my-collection/); "
+        "each page is read from its capture nearest --at (README: Crawling the archived site)",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="DATE",
+        help="with --archive: the time to see the site as of, YYYY, YYYY-MM, YYYY-MM-DD, an ISO "
+        "8601 date-time or 14 digits (a year or a month means its end); default: the newest "
+        "captures",
     )
     parser.add_argument(
         "--force",
@@ -91,16 +101,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "-q", "--quiet", action="store_true", help="print only errors: no progress, no summary"
     )
     parser.set_defaults(func=run)
-
-
-def _parse_overrides(pairs: list[str]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise SystemExit(f"exitscrape crawl: -s expects NAME=VALUE, got {pair!r}")
-        overrides[name.strip()] = value
-    return overrides
 
 
 def _log_level(args: argparse.Namespace) -> str:
@@ -192,6 +192,19 @@ def _snapshot_server() -> SiteServer:
         return SiteServer()
 
 
+def _archive_line(run: RunOutcome) -> str:
+    """Which archive the run read, as of when, and the captures it read."""
+    source = run.source or {}
+    captures = source.get("captures")
+    line = f"archive: {one_line(source.get('archive'))}"
+    if run.as_of:
+        line += f" as of {run.as_of:%Y-%m-%d %H:%M:%S} UTC"
+    if not isinstance(captures, dict):
+        return line + " (no capture read)"
+    first, last = (datetime.fromisoformat(captures[end]) for end in ("first", "last"))
+    return line + f" (captures from {first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} UTC)"
+
+
 def _responses(run: RunOutcome) -> str:
     """How many responses the run got, and what they were: they outnumber the pages when a
     quick check asked for every page before the crawl, and robots.txt counts too."""
@@ -222,7 +235,8 @@ def _disagreement(disagreement: Disagreement) -> list[str]:
 
 def summary(run: RunOutcome) -> str:
     reasons = ", ".join(f"{n} {one_line(reason)}" for reason, n in run.failed_by_reason.items())
-    lines = [
+    lines = [_archive_line(run)] if run.source else []
+    lines += [
         f"pages: {run.pages}, programmes: {run.programmes}, failed pages: {run.failed_pages}"
         + (f" ({reasons})" if reasons else ""),
     ]
@@ -245,8 +259,15 @@ def summary(run: RunOutcome) -> str:
     quick_check = run.quick_check
     if quick_check and quick_check.changed:
         lines.append(f"quick check: {one_line(quick_check.changed)}; crawled the site")
+    for problem in run.damaged_latest[:_SHOWN_PROBLEMS]:
+        lines.append(f"damaged: {one_line(problem)}")
     data_dir = run.data_dir.resolve()
-    if run.outcome is Outcome.PUBLISHED and run.first:
+    if run.outcome is Outcome.PUBLISHED and run.damaged_latest:
+        lines.append(
+            f"published version {run.version} in {data_dir}, past the damaged latest version "
+            "(`exitscrape verify --all` checks every version)"
+        )
+    elif run.outcome is Outcome.PUBLISHED and run.first:
         lines += [
             f"published version {run.version}, the first, in {data_dir}",
             f"load it in Python: exitscrape.load(data_dir={str(data_dir)!r})",
@@ -267,6 +288,23 @@ def summary(run: RunOutcome) -> str:
     return "\n".join(lines)
 
 
+def _archive_settings(args: argparse.Namespace) -> dict[str, str]:
+    """The settings of archive mode (exitscrape/archive/addon.py) for --archive and --at."""
+    if args.at and not args.archive:
+        raise ValueError("--at needs --archive (the live site is only ever crawled as it is now)")
+    if not args.archive:
+        return {}
+    try:
+        archive = Archive.parse(args.archive)
+    except ValueError as error:
+        raise ValueError(f"--archive: {error}") from None
+    try:
+        at = parse_at(args.at) if args.at else ""
+    except ValueError as error:
+        raise ValueError(f"--at: {error}") from None
+    return {"EXITSCRAPE_ARCHIVE": archive.replay, "EXITSCRAPE_ARCHIVE_AT": at}
+
+
 def run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"LOG_LEVEL": _log_level(args)}
     if args.quiet:
@@ -277,7 +315,12 @@ def run(args: argparse.Namespace) -> int:
         overrides["EXITSCRAPE_QUICK_CHECK"] = False
     if args.snapshot:
         overrides.update(SNAPSHOT_SETTINGS)
-    overrides.update(_parse_overrides(args.settings))
+    try:
+        overrides.update(_archive_settings(args))
+        overrides.update(parse_settings(args.settings))
+    except ValueError as error:
+        echo_error(f"exitscrape crawl: {error}")
+        return 2
     if args.data_dir:
         overrides["EXITSCRAPE_DATA_DIR"] = args.data_dir
     start_url = args.start_url
@@ -289,8 +332,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
     with contextlib.ExitStack() as stack:
         if args.snapshot:
-            if start_url:
-                echo_error("exitscrape crawl: --snapshot and --start-url exclude each other")
+            if start_url or args.archive:
+                echo_error("exitscrape crawl: --snapshot excludes --start-url and --archive")
                 return 2
             start_url = stack.enter_context(_snapshot_server()).url
         run = crawl(start_url, overrides)

@@ -31,7 +31,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog="examples:\n"
         "  exitscrape release --out releases/exit-programmes\n"
         "  exitscrape release 20261124T194846Z --out /tmp/r --data-dir datasets/exit_programmes\n"
-        "  frictionless validate releases/exit-programmes/datapackage.json\n",
+        "  frictionless validate releases/exit-programmes/datapackage.json\n"
+        "\nexit codes: 0 built, 2 refused (nothing written or recorded), 5 the version fails\n"
+        "verification (exitscrape verify names the damaged file). A failed release leaves\n"
+        "nothing half-built, and puts back the release --force was replacing.\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -45,11 +48,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--out",
         required=True,
         metavar="DIR",
-        help="release folder to create (must be new or empty)",
+        help="release folder to create (new or empty, outside the data dir; DIR.zip must not "
+        "exist)",
     )
     add_data_dir(parser)
     parser.add_argument(
-        "--force", action="store_true", help="replace --out if it exists and is not empty"
+        "--force",
+        action="store_true",
+        help="replace --out and DIR.zip when they are an earlier release exitscrape built and "
+        "nobody changed (anything else is refused and left alone)",
     )
     parser.set_defaults(func=run)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from exitscrape.cli.options import add_data_dir
+from exitscrape.cli.options import add_data_dir, positive_int
 from exitscrape.cli.output import echo, json_text, one_line
-from exitscrape.dataset.store import resolve_data_dir
+from exitscrape.dataset.store import DatasetError, resolve_data_dir
 from exitscrape.extensions import runreport
 
 COLUMNS = ("run", "started (UTC)", "secs", "outcome", "version", "pages", "304", "failed", "progs")
@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     add_data_dir(parser)
     parser.add_argument(
-        "-n", "--limit", type=int, default=20, help="how many runs to show (default: 20)"
+        "-n", "--limit", type=positive_int, default=20, help="how many runs to show (default: 20)"
     )
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     parser.set_defaults(func=run)
@@ -52,7 +52,9 @@ def _row(report: dict[str, Any]) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
-    reports = list(runreport.read_all(data_dir))[: max(args.limit, 0)]
+    if not data_dir.is_dir():
+        raise DatasetError(f"no data dir {data_dir} (pass --data-dir or set EXITSCRAPE_DATA_DIR)")
+    reports = list(runreport.read_all(data_dir))[: args.limit]
     if args.json:
         echo(json_text(reports))
         return 0

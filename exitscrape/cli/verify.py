@@ -1,133 +1,170 @@
-"""``exitscrape verify [VERSION ...] [--all] [--rebuild]``: check versions against their manifests
-and their evidence."""
+"""``exitscrape verify [VERSION ...] [--all] [--rebuild]``: every file of a version against its
+manifest, and its evidence: the captures against themselves and its pages table."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import stat
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
 
 from exitscrape.cli.options import add_data_dir
 from exitscrape.cli.output import echo, echo_error, json_text, one_line
-from exitscrape.dataset.files import open_regular, stream_sha256
-from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
-from exitscrape.dataset.wording import plural
+from exitscrape.dataset.store import LATEST, DatasetStore, resolve_data_dir
+from exitscrape.dataset.verify import Problem, listed_files
 from exitscrape.evidence.verify import check_evidence
+from exitscrape.evidence.writer import CAPTURES_FILE
 
-_SHOWN_PROBLEMS = 20
+#: Exit status when something fails verification (0: all holds; 2: bad usage, no such version).
+DAMAGED = 5
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "verify",
-        help="check versions' files and evidence (checksums, captures)",
-        description="Check dataset versions:\n"
-        "  - every file the manifest lists has its bytes and SHA-256;\n"
-        "  - captures.warc.gz: every record's digests (as `warcio check`), and every pages row\n"
-        "    with a status names a response in it, for its URL, with its status, whose body\n"
-        "    hashes to its body_sha256;\n"
-        "  - with --rebuild: the captures rebuild into the same programmes (exitscrape rebuild).",
+        help="check dataset versions: every file against its manifest, and their captures",
+        description="Check every file a version's manifest lists against the size and SHA-256\n"
+        "recorded when it was published, and report files the manifest does not list.\n"
+        "Then its evidence (captures.warc.gz): every record's digests (as `warcio check`),\n"
+        "and every pages row with a status against the response it names: the record exists,\n"
+        "is for the row's URL, has its status, and its body hashes to the row's body_sha256.\n"
+        "--rebuild also rebuilds each version from its captures (exitscrape rebuild) and\n"
+        "checks the programmes are the same.\n"
+        "Without VERSION, the latest version; --all checks every version and LATEST, and\n"
+        "lists folders that look like versions but are ignored.\n\n"
+        "Readers (exitscrape.load, show, diff, versions) compare sizes only and name a file\n"
+        "that cannot be read; a crawl verifies the version it compares with, and publishes\n"
+        "past it when it is damaged; a release refuses a damaged version.",
         epilog="examples:\n"
-        "  exitscrape verify                  # the latest version\n"
-        "  exitscrape verify --all --rebuild\n"
-        "\nexit codes: 0 every version checked is intact, 1 a problem was found (each is named),\n"
-        "2 bad usage or no such version.\n",
+        "  exitscrape verify                      # the latest version\n"
+        "  exitscrape verify --all --data-dir /srv/exitscrape/datasets/exit_programmes\n"
+        "  exitscrape verify 20261124T194512Z --json\n"
+        "  exitscrape verify --all --rebuild                 # slower: replays every version\n"
+        f"\nexit codes: 0 every file holds, {DAMAGED} something is damaged (each bad file is\n"
+        "named), 2 bad usage or no such version.\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "versions", metavar="VERSION", nargs="*", help="versions to check (default: latest)"
+        "versions",
+        metavar="VERSION",
+        nargs="*",
+        help="versions to check: names, unambiguous prefixes or 'latest' (default: latest)",
     )
-    parser.add_argument("--all", action="store_true", help="check every version")
+    parser.add_argument("--all", action="store_true", help="check every version and LATEST")
     parser.add_argument(
         "--rebuild",
         action="store_true",
-        help="also rebuild each version from its captures and compare (slower)",
+        help="also rebuild each version from its captures and compare the programmes",
     )
     add_data_dir(parser)
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     parser.set_defaults(func=run)
 
 
-def manifest_problems(folder: Path, manifest: dict[str, Any]) -> list[str]:
-    """Every file the manifest lists exists as a regular file with its bytes and SHA-256."""
-    problems = []
-    for name, listed in sorted((manifest.get("files") or {}).items()):
-        try:
-            with open_regular(folder / name) as file:  # not a symlink or a FIFO planted there
-                size, digest = os.fstat(file.fileno()).st_size, stream_sha256(file)
-        except OSError as error:
-            problems.append(f"{name}: cannot read it: {error.strerror or error}")
-            continue
-        if size != listed.get("bytes") or digest != listed.get("sha256"):
-            problems.append(
-                f"{name}: SHA-256 {digest} ({size} bytes), the manifest lists "
-                f"{listed.get('sha256')} ({listed.get('bytes')} bytes): changed after publishing"
-            )
-    return problems
+def _size(nbytes: int) -> str:
+    units = ("bytes", "KB", "MB", "GB", "TB")
+    size, unit = float(nbytes), 0
+    while size >= 1000 and unit < len(units) - 1:
+        size, unit = size / 1000, unit + 1
+    return f"{nbytes} bytes" if unit == 0 else f"{size:.1f} {units[unit]}"
 
 
-def _rebuild_problems(store: DatasetStore, version: str) -> list[str]:
+def _is_regular(path: os.PathLike[str]) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def evidence_problems(store: DatasetStore, name: str) -> tuple[list[Problem], str | None]:
+    """The problems of version *name*'s captures against themselves and its pages, and what
+    was checked (``None``: nothing, when the version has no captures or a file they need is
+    unusable: missing, not a regular file, a damaged table, which the manifest check names)."""
+    folder = store.root / name
+    if not all(_is_regular(folder / file) for file in (CAPTURES_FILE, "pages.parquet")):
+        return [], None
+    try:
+        pages = store.read("pages", name)
+    except Exception:  # a damaged table: the manifest check names it
+        return [], None
+    report = check_evidence(folder, store.manifest(name), pages)
+    return report.problems, f"{report.responses} captured responses checked"
+
+
+def rebuild_problems(store: DatasetStore, name: str) -> list[Problem]:
+    """``exitscrape rebuild NAME`` in a process of its own (each replay is a crawl): its verdict
+    as a problem unless the programmes are the same."""
+    command = ["rebuild", name, "-q", "--data-dir", str(store.root)]
     result = subprocess.run(
-        [sys.executable, "-m", "exitscrape", "rebuild", version, "--data-dir", str(store.root)],
+        [sys.executable, "-m", "exitscrape", *command],
         capture_output=True,
         text=True,
     )
     if result.returncode == 0:
         return []
-    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
-    return ["rebuild: " + line for line in lines[-_SHOWN_PROBLEMS:]] or ["rebuild failed"]
-
-
-def verify(store: DatasetStore, version: str, rebuild: bool) -> dict[str, Any]:
-    """The checks of one version: its problems (none when intact) and notes."""
-    folder = store.root / version
-    try:
-        manifest = store.manifest(version)
-    except (OSError, ValueError) as error:
-        return {"version": version, "problems": [f"manifest.json: {error}"], "notes": []}
-    problems = manifest_problems(folder, manifest)
-    notes = []
-    try:
-        pages = store.read("pages", version)
-    except Exception as error:  # a damaged Parquet file: named above, nothing to check against
-        problems.append(f"pages.parquet: cannot read it: {error}")
-    else:
-        evidence = check_evidence(folder, manifest, pages)
-        problems += evidence.problems
-        if evidence.note:
-            notes.append(evidence.note)
-        elif evidence.captures:
-            notes.append(f"{evidence.responses} captured responses checked")
-    if rebuild and not any(note.startswith(f"version {version} has no") for note in notes):
-        problems += _rebuild_problems(store, version)
-    return {"version": version, "problems": problems, "notes": notes}
+    said = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    return [Problem(name, f"rebuild: {line}") for line in said[-10:]] or [
+        Problem(name, f"rebuild: failed (exit status {result.returncode})")
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
-    store = DatasetStore(resolve_data_dir(args.data_dir))
     if args.all and args.versions:
         echo_error("exitscrape verify: give versions or --all, not both")
         return 2
+    store = DatasetStore(resolve_data_dir(args.data_dir))
+    problems: list[Problem] = []
     if args.all:
-        versions = store.versions()
-        if not versions:
-            raise DatasetError(f"no dataset in {store.root}: run `exitscrape crawl` first")
+        names = store.versions()
+        if not names:
+            store.resolve()  # says why there is no dataset
+        latest_problem = store.latest_problem()
+        if latest_problem:
+            problems.append(Problem(LATEST, latest_problem))
+    elif args.versions:
+        names = list(dict.fromkeys(store.resolve(v) for v in args.versions))
     else:
-        versions = list(dict.fromkeys(store.resolve(v) for v in args.versions or ["latest"]))
-    results = [verify(store, version, args.rebuild) for version in versions]
+        names = [store.resolve()]
+    findings: dict[str, list[Problem]] = {}
+    for name in names:
+        findings[name] = found = store.verify(name)
+        evidence, checked = evidence_problems(store, name)
+        found += evidence
+        if args.rebuild and checked and not found:
+            found += rebuild_problems(store, name)
+            checked += ", rebuilt the same"
+        problems += found
+        if args.json:
+            continue
+        if found:  # as each version is checked: the progress of a long --all
+            echo(f"DAMAGED  {name}", *(f"  {one_line(problem)}" for problem in found))
+        else:
+            files = listed_files(store.manifest(name))
+            total = sum(entry["bytes"] for entry in files.values())
+            checked = checked or ("no captures" if CAPTURES_FILE not in files else None)
+            what = f"{len(files)} files, {_size(total)}" + (f"; {checked}" if checked else "")
+            echo(f"ok       {name}  ({what})")
+    ignored = store.strays() if args.all else []
     if args.json:
-        echo(json_text(results))
-    for result in results if not args.json else []:
-        problems = result["problems"]
-        status = "ok" if not problems else f"FAILED ({plural(len(problems), 'problem')})"
-        lines = [f"{result['version']}: {status}" + "".join(f"; {n}" for n in result["notes"])]
-        lines += [f"  ! {one_line(problem)}" for problem in problems[:_SHOWN_PROBLEMS]]
-        if len(problems) > _SHOWN_PROBLEMS:
-            lines.append(
-                f"  ! ... and {len(problems) - _SHOWN_PROBLEMS} more (--json lists them all)"
-            )
-        echo(*lines)
-    return 1 if any(result["problems"] for result in results) else 0
+        document = {
+            "versions": {name: [str(p) for p in found] for name, found in findings.items()},
+            "problems": [str(p) for p in problems],
+            "ignored": [str(p) for p in ignored],
+        }
+        echo(json_text(document))
+        return DAMAGED if problems else 0
+    for problem in problems:
+        if problem.path == LATEST:
+            echo(f"DAMAGED  {one_line(problem)}")
+    for stray in ignored:
+        echo(f"note: {one_line(stray)}")
+    damaged = sum(1 for found in findings.values() if found)
+    if problems:
+        echo_error(
+            f"exitscrape verify: {len(problems)} problem(s), {damaged} of {len(names)} "
+            "version(s) damaged"
+        )
+        return DAMAGED
+    echo(f"all {len(names)} version(s) hold")
+    return 0

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from exitscrape.dataset.history import history
 from exitscrape.dataset.schema import pandas_type
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
@@ -46,11 +47,18 @@ def load(
 ) -> pd.DataFrame:
     """One table of a published version as a DataFrame.
 
-    *table* is ``"programmes"`` or ``"pages"``; *version* is ``"latest"``, a version name or an
+    *table* is ``"programmes"`` or ``"pages"``, or ``"history"``: every programme's changes
+    across the versions, in the order of their ``as_of`` (:mod:`exitscrape.dataset.history`),
+    up to *version* unless it is ``"latest"``; *version* is ``"latest"``, a version name or an
     unambiguous prefix of one; *data_dir* defaults to ``$EXITSCRAPE_DATA_DIR``, else
     ``datasets/exit_programmes``. Column dtypes are fixed by the schema, whatever the data
     (``exitscrape schema`` lists them): ``string`` (missing: ``pd.NA``), ``Int16``,
-    ``datetime64[us, UTC]``, Python lists.
+    ``datetime64[us, UTC]``, Python lists. Raises :class:`~exitscrape.dataset.store.DatasetError`
+    for a dataset or version that does not exist, and its subclass
+    :class:`~exitscrape.dataset.store.DatasetDamaged`, naming the file, when the table's file is
+    not the size its manifest records or cannot be read (``exitscrape verify`` hashes).
     """
     store = DatasetStore(resolve_data_dir(data_dir))
+    if table == "history":
+        return to_pandas(history(store, None if version == "latest" else version))
     return to_pandas(store.read(table, version))

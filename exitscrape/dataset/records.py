@@ -1,21 +1,37 @@
 """What one crawl met, gathered for assembly: the menu, every page, and the programme items
-spooled to disk."""
+spooled to disk (as JSON lines: data that cannot execute anything when read back)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import pickle
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from exitscrape.items import PageItem, ProgrammeItem, SiteMenu, programme_key
 
 #: The fields that say what a programme is; their hash tells copies and edits apart.
 CONTENT_FIELDS = ("name", "country", "target_audience", "organisation", "objectives", "description")
+
+
+#: A spooled item is the JSON list of these fields' values (``fetched_at`` in ISO 8601).
+_SPOOLED = tuple(f.name for f in fields(ProgrammeItem))
+_FETCHED_AT = _SPOOLED.index("fetched_at")
+
+
+def _spooled(item: ProgrammeItem) -> bytes:
+    values = [getattr(item, name) for name in _SPOOLED]
+    values[_FETCHED_AT] = item.fetched_at.isoformat()
+    return json.dumps(values).encode() + b"\n"
+
+
+def _unspooled(line: bytes) -> ProgrammeItem:
+    values = json.loads(line)
+    values[_FETCHED_AT] = datetime.fromisoformat(values[_FETCHED_AT])
+    return ProgrammeItem(*values)
 
 
 def content_sha256(item: ProgrammeItem) -> str:
@@ -60,7 +76,7 @@ class CrawlRecords:
     def add(self, item: object) -> None:
         if isinstance(item, ProgrammeItem):
             offset = self._spool.seek(0, os.SEEK_END)
-            pickle.dump(item, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+            self._spool.write(_spooled(item))
             self.stubs.append(
                 ProgrammeStub(
                     url=item.url,
@@ -81,8 +97,7 @@ class CrawlRecords:
     def programme(self, stub: ProgrammeStub) -> ProgrammeItem:
         """The item *stub* stands for, read back from the spool."""
         self._spool.seek(stub.offset)
-        item: ProgrammeItem = pickle.load(self._spool)
-        return item
+        return _unspooled(self._spool.readline())
 
     @property
     def programmes(self) -> Iterator[ProgrammeItem]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 #: Bump the major part for a breaking schema change, the minor part for an added column.
-#: 1.1.0 added ``programmes.references``; 1.2.0 ``programmes.differing_copies``;
-#: 1.3.0 ``pages.warc_record_id``.
+#: 1.1.0 added ``programmes.references``; 1.2.0 ``programmes.differing_copies``,
+#: ``pages.captured_at`` and ``pages.archive_url``; 1.3.0 ``pages.warc_record_id``.
 SCHEMA_VERSION = "1.3.0"
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -32,7 +32,8 @@ PROGRAMMES = pa.schema(
             "programme_id",
             pa.string(),
             "Stable identifier: the programme's name and country code, slugged "
-            "(e.g. `mentoring-programme-no`). Unchanged across crawls while name and country are.",
+            "(e.g. `mentoring-programme-no`), as they were when it first appeared. A programme "
+            "renamed on the site (a new name at one of its URLs) keeps the id it had.",
             nullable=False,
         ),
         _field(
@@ -165,6 +166,20 @@ PAGES = pa.schema(
         _field("content_type", pa.string(), "Media type of the response."),
         _field("referer", pa.string(), "The page whose link led here; null for the start URL."),
         _field(
+            "captured_at",
+            _TIMESTAMP,
+            "Crawled from a web archive: when the archive captured the answer (its "
+            "`Memento-Datetime`, UTC); null for the live site and for a page never captured. "
+            "Added in schema 1.2.0.",
+        ),
+        _field(
+            "archive_url",
+            pa.string(),
+            "Crawled from a web archive: the capture's raw replay URL (archive, capture time "
+            "and `url`: `<archive><YYYYMMDDhhmmss>id_/<url>`); null for the live site. "
+            "Added in schema 1.2.0.",
+        ),
+        _field(
             "warc_record_id",
             pa.string(),
             "`WARC-Record-ID` of the response this row's status and body come from, in the "
@@ -177,6 +192,45 @@ PAGES = pa.schema(
 )
 
 TABLES: dict[str, pa.Schema] = {"programmes": PROGRAMMES, "pages": PAGES}
+
+#: Derived from a data dir's versions (:mod:`exitscrape.dataset.history`), never stored in one,
+#: so not in TABLES: one row per programme per version in which it appeared, changed or went.
+HISTORY = pa.schema(
+    [
+        _field(
+            "programme_id",
+            pa.string(),
+            "The programme's identifier, kept across a rename (same URL, new name).",
+            nullable=False,
+        ),
+        _field(
+            "version", pa.string(), "The dataset version that shows the change.", nullable=False
+        ),
+        _field(
+            "as_of",
+            _TIMESTAMP,
+            "When the site was as that version has it: the capture time for a version crawled "
+            "from a web archive (`as_of` in its manifest), else when it was published (UTC).",
+            nullable=False,
+        ),
+        _field(
+            "change",
+            pa.string(),
+            "`added` (first seen, or seen again), `changed`, `renamed` (its name changed, its "
+            "URL did not) or `removed` (gone from this version; the values are the last seen).",
+            nullable=False,
+        ),
+        _field(
+            "changed_columns",
+            pa.list_(pa.string()),
+            "Columns whose values differ from the version before (`changed`, `renamed`; "
+            "`name` for a rename); empty for `added` and `removed`.",
+            nullable=False,
+        ),
+        # The programme's values in that version; null where the version lacks the column.
+        *(f.with_nullable(True) for f in PROGRAMMES if f.name != "programme_id"),
+    ]
+)
 
 #: Columns that describe the crawl, not the programme: ignored when comparing versions.
 VOLATILE_COLUMNS = frozenset({"crawled_at"})

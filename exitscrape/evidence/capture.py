@@ -39,7 +39,7 @@ from exitscrape.evidence.writer import (
     warcinfo,
 )
 from exitscrape.incremental.cache import REVALIDATED
-from exitscrape.spiders.meta import CAPTURED_AT, RECHECK_URL, WARC_RECORD_ID
+from exitscrape.spiders.meta import FETCHED_AT, RECHECK_URL, WARC_RECORD_ID
 from exitscrape.spiders.scope import scope_of
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class CaptureMiddleware:
             self._fail(error)
             return response
         request.meta[WARC_RECORD_ID] = record.record_id
-        request.meta[CAPTURED_AT] = record.date
+        request.meta[FETCHED_AT] = record.date
         return response
 
     def _fail(self, error: BaseException) -> None:

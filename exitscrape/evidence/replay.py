@@ -30,7 +30,7 @@ from scrapy.responsetypes import responsetypes
 
 from exitscrape.evidence.reader import CaptureInfo, open_captures, read_index, read_response
 from exitscrape.evidence.writer import CAPTURES_FILE, RESULT_SETTINGS
-from exitscrape.spiders.meta import CAPTURED_AT, WARC_RECORD_ID
+from exitscrape.spiders.meta import FETCHED_AT, WARC_RECORD_ID
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class ReplayHandler(BaseDownloadHandler):
             raise NotCaptured(f"not captured in version {self.version}")
         stored = read_response(self._file, captured)
         request.meta[WARC_RECORD_ID] = captured.record_id
-        request.meta[CAPTURED_AT] = captured.date
+        request.meta[FETCHED_AT] = captured.date
         values: dict[str, list[str]] = defaultdict(list)
         for name, value in stored.headers:
             values[name].append(value)

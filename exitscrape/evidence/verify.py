@@ -19,17 +19,18 @@ from typing import Any
 import pyarrow as pa
 
 from exitscrape.dataset.files import stream_sha256
+from exitscrape.dataset.verify import Problem
 from exitscrape.evidence.reader import CapturesError, open_captures, read_index
 from exitscrape.evidence.writer import CAPTURES_FILE
 
 
 @dataclass
 class EvidenceReport:
-    """What :func:`check_evidence` found."""
+    """What :func:`check_evidence` found (problems named as ``exitscrape verify`` names them)."""
 
     captures: bool  # whether the version has captures to check
     responses: int = 0  # response records read
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     note: str | None = None  # why there was nothing to check
 
 
@@ -67,20 +68,22 @@ def _has_ids(manifest: dict[str, Any]) -> bool:
 
 def check_evidence(version_dir: Path, manifest: dict[str, Any], pages: pa.Table) -> EvidenceReport:
     """Check the captures of the version in *version_dir* against themselves and *pages*."""
+    name = version_dir.name
+    captures, table = f"{name}/{CAPTURES_FILE}", f"{name}/pages.parquet"
     try:
         path = captures_path(version_dir, manifest)
     except CapturesError as error:
         if CAPTURES_FILE in (manifest.get("files") or {}):
-            return EvidenceReport(captures=True, problems=[f"{CAPTURES_FILE}: {error}"])
+            return EvidenceReport(captures=True, problems=[Problem(captures, str(error))])
         return EvidenceReport(captures=False, note=str(error))
     index = read_index(path, check=True)
     report = EvidenceReport(
         captures=True,
         responses=len(index.responses),
-        problems=[f"{CAPTURES_FILE}: {problem}" for problem in index.problems],
+        problems=[Problem(captures, problem) for problem in index.problems],
     )
     if index.info is None:
-        report.problems.append(f"{CAPTURES_FILE}: no warcinfo record (it cannot be rebuilt)")
+        report.problems.append(Problem(captures, "no warcinfo record (it cannot be rebuilt)"))
     by_id = index.by_id()
     answered = {(response.url, response.status) for response in index.responses}
     columns = ("url", "final_url", "status", "body_sha256", "warc_record_id")
@@ -90,7 +93,7 @@ def check_evidence(version_dir: Path, manifest: dict[str, Any], pages: pa.Table)
             continue
         problem = _row_problem(row, by_id, answered)
         if problem:
-            report.problems.append(f"pages row {row['url']}: {problem}")
+            report.problems.append(Problem(table, f"row {row['url']}: {problem}"))
     return report
 
 

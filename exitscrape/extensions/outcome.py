@@ -68,7 +68,13 @@ class RunOutcome:
     problems: list[str] = field(default_factory=list)  # "<url>: <error>" for every page with one
     gates: list[GateResult] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)  # gates that failed and were overridden
+    # What fails verification in the latest version this crawl was compared with ("<version>/
+    # <file>: <problem>"); the crawl is then published past it.
+    damaged_latest: list[str] = field(default_factory=list)
     quick_check: QuickCheckSummary | None = None
+    # Crawled from a web archive: the time the site is seen as of, and the manifest's "source".
+    as_of: datetime | None = None
+    source: dict[str, object] | None = None
     report: Path | None = None  # where the run report was written
 
     @property

@@ -5,8 +5,9 @@ to the end of publishing; a second run on the same data dir closes at once with 
 ``locked``. When the spider closes (``spider_closed``, which knows the finish reason): the
 collected records (:mod:`exitscrape.pipelines.collect`) are assembled into tables, the quality
 gates (:mod:`exitscrape.dataset.quality`) judge them against the previous version, the store
-publishes them (nothing new when the data equals the latest version's), and the quick-check plan
-for the next run is written. A failing gate publishes nothing unless ``EXITSCRAPE_FORCE``.
+publishes them (nothing new when the data equals the latest version's, unless that version fails
+verification: then the crawl is published past it), and the quick-check plan for the next run is
+written. A failing gate publishes nothing unless ``EXITSCRAPE_FORCE``.
 A quick check that found every page as before (:mod:`exitscrape.incremental`) skips all that.
 
 What the run produced is in :attr:`PublishExtension.outcome` (a :class:`RunOutcome`), which
@@ -26,8 +27,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
 from exitscrape import __version__
+from exitscrape.archive.addon import archive_source
 from exitscrape.dataset.assemble import Tables, assemble
+from exitscrape.dataset.identity import carry_ids
 from exitscrape.dataset.quality import Thresholds, check
+from exitscrape.dataset.redact import redact_urls
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.dataset.wording import plural
 from exitscrape.evidence.capture import RunEvidence, run_evidence
@@ -90,7 +94,8 @@ class PublishExtension:
             logger.error("%s", error, extra={SUMMARISED: True})
             raise CloseSpider("lock_busy") from None
         except OSError as error:
-            self._set(Outcome.FAILED, f"cannot use the data dir {self.store.root}: {error}")
+            why = f"{error.filename}: {error.strerror}" if error.filename else str(error)
+            self._set(Outcome.FAILED, f"cannot use the data dir {self.store.root}: {why}")
             raise CloseSpider("data_dir_unusable") from None
         self._holding_lock = True
 
@@ -110,8 +115,21 @@ class PublishExtension:
                 self.lock.release()
 
     def _previous(self) -> pa.Table | None:
+        """The latest version's programmes, to compare with; ``None`` when there is none, or it
+        fails verification (recorded in the outcome: the crawl is then published past it)."""
+        repaired = self.store.recover()  # a publish a killed run left half done
+        if repaired:
+            logger.warning("%s", repaired)
         latest = self.store.latest()
         if latest is None:
+            return None
+        self.outcome.damaged_latest = [str(p) for p in self.store.verify(latest)]
+        if self.outcome.damaged_latest:
+            logger.warning(
+                "The latest version %s is damaged (%s): publishing this crawl past it",
+                latest,
+                "; ".join(self.outcome.damaged_latest),
+            )
             return None
         try:
             return self.store.read("programmes", latest)
@@ -149,7 +167,11 @@ class PublishExtension:
         if collect is None:
             raise RuntimeError("the publish extension needs the collect pipeline")
         run = self.outcome
-        previous = self._previous()
+        try:
+            previous = self._previous()
+        except OSError as error:
+            self._set(Outcome.FAILED, f"could not use the data dir {self.store.root}: {error}")
+            return
         tables = assemble(collect.records, previous)
         kinds = tables.pages.column("kind").to_pylist()
         errors = dict(
@@ -170,6 +192,13 @@ class PublishExtension:
             logger.warning(warning)
         for disagreement in tables.disagreements:  # the summary and the run report list them
             logger.info("Copies of %r differ: kept %s", disagreement.name, disagreement.kept)
+        # A programme renamed on the site keeps its id. The digest stays the crawl's own (before
+        # the carry): the next crawl of the same site computes it again and finds it unchanged.
+        tables.programmes = carry_ids(tables.programmes, previous)
+        source = archive_source(self.crawler)
+        if source is not None:
+            captured = [t for t in tables.pages.column("captured_at").to_pylist() if t]
+            run.as_of, run.source = source.manifest(captured)
         run.gates = check(tables, previous, reason, Thresholds.from_settings(settings))
         failed = [gate for gate in run.gates if not gate.passed]
         if tables.programmes.num_rows == 0:
@@ -200,16 +229,28 @@ class PublishExtension:
             "pages_by_kind": {kind: kinds.count(kind) for kind in sorted(set(kinds))},
             "quality_gates": [gate.as_dict() for gate in run.gates],
             "forced": run.forced or None,
+            "replaces_damaged": run.damaged_latest or None,
         }
+        if run.source is not None:
+            manifest |= {
+                "as_of": run.as_of.isoformat() if run.as_of else None,
+                "source": run.source,
+            }
+        by_as_of = settings.getbool("EXITSCRAPE_NAME_BY_AS_OF")
         try:
             version = self.store.publish(
                 tables.as_dict,
                 tables.digest,
-                {**manifest, **evidence.manifest()},
+                redact_urls({**manifest, **evidence.manifest()}),
+                past_damaged=bool(run.damaged_latest),
+                named_at=run.as_of if by_as_of else None,
                 files=evidence.files(),
             )
         except OSError as error:
             self._set(Outcome.FAILED, f"could not write the dataset to {self.store.root}: {error}")
+            return
+        except DatasetError as error:
+            self._set(Outcome.FAILED, str(error))
             return
         if version is None:
             self._set(Outcome.UNCHANGED)
@@ -218,7 +259,7 @@ class PublishExtension:
             self._set(Outcome.PUBLISHED)
             run.version = version
             run.first = self.store.manifest(version).get("parent") is None
-        if reason == "finished":
+        if reason == "finished" and source is None:  # an archive's answers are not the site's
             quickcheck.write_plan(
                 settings,
                 version=str(self.store.latest()),

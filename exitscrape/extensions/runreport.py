@@ -1,9 +1,10 @@
 """Run reports: one JSON file per run in ``<data-dir>/runs/<run-id>.json``, failed runs too.
 
 A report holds the run's start and end, start URL, the settings that differ from Scrapy's
-defaults (and which of them were overridden for this run), the crawl's figures (pages fetched,
-revalidated with a 304, served from the cache, failed by reason), the programmes whose copies'
-texts differ, every quality gate's result, and the version published or why none was.
+defaults (and which of them were overridden for this run; secrets redacted, see
+:mod:`exitscrape.dataset.redact`), the crawl's figures (pages fetched, revalidated with a 304,
+served from the cache, failed by reason), the programmes whose copies' texts differ, every
+quality gate's result, and the version published or why none was.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from typing import Any
 from scrapy.settings import BaseSettings, default_settings
 
 from exitscrape import __version__
-from exitscrape.dataset.files import atomic_write
+from exitscrape.dataset.files import atomic_write, make_dirs, read_regular
+from exitscrape.dataset.redact import redact_settings, redact_urls
 from exitscrape.dataset.store import TIME_NAME_FORMAT
 from exitscrape.extensions.outcome import Outcome, RunOutcome
 
 RUNS_DIR = "runs"
+_REPORT_LIMIT = 16 << 20  # a report is a few KB; a planted huge file is skipped
 #: Settings priority of values given per run (``-s``, scrapyd's ``setting=``).
 _OVERRIDE_PRIORITY = 40
 #: Crawl stats copied into the manifest and the run report.
@@ -74,7 +77,7 @@ def non_default_settings(settings: BaseSettings) -> SettingsReport:
             changed[name] = _jsonable(value)
         if (settings.getpriority(name) or 0) >= _OVERRIDE_PRIORITY:
             overridden.append(name)
-    return SettingsReport(changed, overridden)
+    return SettingsReport(redact_settings(changed), overridden)
 
 
 def build(
@@ -83,7 +86,7 @@ def build(
     """The report of *run* (the data dir's *latest* version named after it ended)."""
     finished = datetime.now(UTC)
     report_settings = non_default_settings(settings)
-    return {
+    report = {
         "run_id": run.run_id,
         "started_at": run.started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
@@ -98,6 +101,7 @@ def build(
         "reason": run.reason
         or ("the data equals the latest version's" if run.outcome is Outcome.UNCHANGED else None),
         "forced": run.forced,
+        "damaged_latest": run.damaged_latest,
         "finish_reason": run.finish_reason,
         "pages": {
             "requests": run.requests,
@@ -114,16 +118,20 @@ def build(
         "differing_copies": [asdict(d) for d in run.disagreements],
         "gates": [gate.as_dict() for gate in run.gates],
         "quick_check": asdict(run.quick_check) if run.quick_check else None,
+        "as_of": run.as_of.isoformat() if run.as_of else None,
+        "source": run.source,
         "settings": report_settings.changed,
         "overridden_settings": report_settings.overridden,
         "crawl_stats": crawl_stats(stats),
     }
+    redacted: dict[str, Any] = redact_urls(report)
+    return redacted
 
 
 def write(data_dir: Path, report: dict[str, Any]) -> Path:
     """Write *report* (which carries its ``run_id``) atomically; return its path."""
     directory = data_dir / RUNS_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    make_dirs(directory)
     path = directory / f"{report['run_id']}.json"
     atomic_write(path, json.dumps(report, indent=2, default=str) + "\n")
     return path
@@ -137,7 +145,9 @@ def read_all(data_dir: Path) -> Iterable[dict[str, Any]]:
     reports = []
     for path in sorted(directory.glob("*.json"), reverse=True):
         try:
-            reports.append(json.loads(path.read_text()))
+            report = json.loads(read_regular(path, _REPORT_LIMIT))
         except (OSError, ValueError):
             continue
+        if isinstance(report, dict):
+            reports.append(report)
     return reports

@@ -10,7 +10,9 @@ fails. A scheduled crawl must see the site as it is *now*, so here:
   costs a ``304 Not Modified`` (counted as ``httpcache/revalidate``), changed costs a download;
 * a server error or a failed download is a failure of this run, never a stale copy;
 * cache entries are one file each, written to a temporary file and renamed into place, so a run
-  killed while storing a page leaves the old entry or none, never a torn one.
+  killed while storing a page leaves the old entry or none, never a torn one;
+* an entry is data (JSON metadata and the raw body), never code: a file planted in the cache
+  (the shared CI cache, say) can at worst be a wrong page, which revalidation then replaces.
 
 The cache lives in ``EXITSCRAPE_CACHE_DIR``, by default ``<data-dir>/cache``.
 """
@@ -20,20 +22,23 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import json
 import logging
-import pickle
+import os
 import shutil
+import stat
 import time
+import zlib
 from pathlib import Path
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.extensions.httpcache import RFC2616Policy
-from scrapy.http import Response
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
-from scrapy.utils.response import response_from_dict
 
-from exitscrape.dataset.files import atomic_write
+from exitscrape.dataset.files import FILE_MODE, atomic_write, make_dirs, read_regular
 from exitscrape.dataset.store import resolve_data_dir
 from exitscrape.spiders.meta import CONFIRMED_SHA256
 
@@ -41,6 +46,11 @@ _ONE_FILE_LAYOUT = ".one-file-entries"  # marks a cache dir holding only CacheSt
 #: Flag of a cached response that stands for a ``304 Not Modified`` (Scrapy flags every response
 #: from the cache ``cached``; the captures say which ones the site confirmed just now).
 REVALIDATED = "revalidated"
+#: First line of an entry (after gzip); entries of earlier formats (pickles) are misses.
+_MAGIC = b"exitscrape-cache 2\n"
+_GZIP_MAGIC = b"\x1f\x8b"
+#: Room for an entry's metadata (URL, headers) beside a body of up to DOWNLOAD_MAXSIZE.
+_META_ROOM = 1 << 20
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +80,90 @@ class RevalidatingPolicy(RFC2616Policy):
         return response.status == 304
 
 
+class EntryError(ValueError):
+    """A cache entry that cannot be used (torn, foreign, of an earlier format, too large)."""
+
+
+def encode_entry(url: str, method: str, response: Response, timestamp: float) -> bytes:
+    """A cache entry: :data:`_MAGIC`, one line of JSON metadata, then the body as it came."""
+    meta = {
+        "url": url,
+        "method": method,
+        "timestamp": timestamp,
+        "response_url": response.url,
+        "status": response.status,
+        "protocol": response.protocol,
+        "headers": {
+            key.decode("latin-1"): [value.decode("latin-1") for value in values]
+            for key, values in response.headers.items()
+        },
+    }
+    return _MAGIC + json.dumps(meta).encode() + b"\n" + response.body
+
+
+def decode_entry(data: bytes, limit: int) -> tuple[Response, float]:
+    """The response an entry holds and when it was stored; :class:`EntryError` for anything
+    else. Nothing in *data* is executed or names code: the response class follows from the
+    headers and URL, as for a download."""
+    if data.startswith(_GZIP_MAGIC):
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflate.decompress(data, limit + 1)
+        except zlib.error as error:
+            raise EntryError(f"not gzip: {error}") from None
+        if len(data) > limit or not inflate.eof:
+            raise EntryError("larger than a page may be, or torn")
+    if not data.startswith(_MAGIC):
+        raise EntryError("not an entry of this exitscrape (an earlier format, or foreign)")
+    line, _, body = data[len(_MAGIC) :].partition(b"\n")
+    try:
+        meta = json.loads(line)
+        url, status, timestamp = meta["response_url"], meta["status"], meta["timestamp"]
+        headers = Headers(
+            {str(k): [str(v) for v in vs] for k, vs in meta["headers"].items()}, encoding="latin-1"
+        )
+        protocol = meta.get("protocol")
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise EntryError(f"malformed metadata: {error!r}") from None
+    if not (
+        isinstance(url, str)
+        and type(status) is int
+        and 100 <= status <= 999
+        and isinstance(timestamp, int | float)
+        and isinstance(protocol, str | None)
+    ):
+        raise EntryError("malformed metadata")
+    try:
+        cls = responsetypes.from_args(headers=headers, url=url, body=body)
+        response = cls(url=url, status=status, headers=headers, body=body, protocol=protocol)
+    except (ValueError, TypeError) as error:  # a URL without a scheme, say
+        raise EntryError(f"malformed metadata: {error}") from None
+    return response, timestamp
+
+
+def _real_subdirs(path: Path) -> list[Path]:
+    """The directories in *path*, itself a directory: symlinks are neither listed nor
+    followed."""
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return []
+        with os.scandir(path) as entries:
+            return [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
 class CacheStorage:
-    """One file per page in :func:`cache_dir` (``<spider>/<fp[:2]>/<fp>``): the response,
-    pickled and gzipped, written to a temporary file and renamed into place, so a run killed
-    while storing leaves the old entry or none, never a torn one; an unreadable entry is a miss.
+    """One file per page in :func:`cache_dir` (``<spider>/<fp[:2]>/<fp>``): the response as
+    data (:func:`encode_entry`), gzipped, written to a temporary file and renamed into place, so
+    a run killed while storing leaves the old entry or none, never a torn one; an unreadable,
+    foreign or older entry is a miss (the page is downloaded again).
 
     Scrapy's filesystem storage writes a directory of seven files per page: on a disk where
     creating a file costs half a millisecond that was two thirds of a cold crawl's time
-    (BENCHMARKS.md). ``HTTPCACHE_GZIP`` and ``HTTPCACHE_EXPIRATION_SECS`` apply as in Scrapy.
+    (BENCHMARKS.md); it, and the storage exitscrape used before, also pickle what they store, so
+    a planted file would run code. ``HTTPCACHE_GZIP`` and ``HTTPCACHE_EXPIRATION_SECS`` apply
+    as in Scrapy.
     """
 
     def __init__(self, settings: BaseSettings) -> None:
@@ -86,6 +172,8 @@ class CacheStorage:
         self.cachedir = cache_dir(settings).resolve()
         self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
         self.use_gzip = settings.getbool("HTTPCACHE_GZIP")
+        # No entry is read beyond what a download may be (a planted gzip bomb is a miss).
+        self.limit = (settings.getint("DOWNLOAD_MAXSIZE") or 1 << 30) + _META_ROOM
 
     def open_spider(self, spider: Spider) -> None:
         assert spider.crawler.request_fingerprinter is not None
@@ -94,18 +182,19 @@ class CacheStorage:
         self._drop_directory_entries(self.cachedir / spider.name)
 
     def _drop_directory_entries(self, root: Path) -> None:
-        """Remove, once, the entries of the storage exitscrape used before (Scrapy's: a
-        directory per page, at the path of this storage's file): they would never be read and
-        would make every store fail."""
+        """Remove, once, the entries of Scrapy's storage (a directory per page, at the path of
+        this storage's file): they would never be read and would make every store fail.
+        Symlinks are never followed (one planted in the cache must not delete anything)."""
         marker = self.cachedir / _ONE_FILE_LAYOUT
-        if marker.exists():
+        if os.path.lexists(marker):
             return
-        for entry in root.glob("*/*") if root.is_dir() else ():
-            if entry.is_dir():
+        for shard in _real_subdirs(root):
+            for entry in _real_subdirs(shard):
                 shutil.rmtree(entry, ignore_errors=True)
         with contextlib.suppress(OSError):  # no marker: the next run looks again
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            make_dirs(marker.parent)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            os.close(os.open(marker, flags, FILE_MODE))
 
     def close_spider(self, spider: Spider) -> None:
         pass
@@ -117,29 +206,30 @@ class CacheStorage:
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
         path = self.path(spider, request)
         try:
-            if 0 < self.expiration_secs < time.time() - path.stat().st_mtime:
+            if 0 < self.expiration_secs < time.time() - os.lstat(path).st_mtime:
                 return None
-            data = path.read_bytes()
-            entry = pickle.loads(gzip.decompress(data) if self.use_gzip else data)
-            response = response_from_dict(entry["response"])
+            response, timestamp = decode_entry(read_regular(path, self.limit), self.limit)
+            if response.url != request.url:  # each entry is its request's own response
+                raise EntryError(f"an entry for {response.url[:200]}")
         except FileNotFoundError:
             return None
-        except Exception as error:  # a torn or foreign file: ask the site instead
-            logger.warning("Ignoring unreadable cache entry %s: %s", path, error)
+        except (OSError, EntryError) as error:  # torn, foreign, older: ask the site instead
+            logger.debug("Ignoring the cache entry %s: %s", path, error)
             return None
-        request.meta["cache_timestamp"] = entry["timestamp"]
+        request.meta["cache_timestamp"] = timestamp
         return response
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         path = self.path(spider, request)
-        fields = {k: v for k, v in response.to_dict().items() if k != "flags"}
-        fields["headers"] = {k: list(v) for k, v in response.headers.items()}
-        entry = {"url": request.url, "method": request.method, "timestamp": time.time()}
-        data = pickle.dumps({**entry, "response": fields}, protocol=pickle.HIGHEST_PROTOCOL)
+        if path.parent.is_symlink() or path.parent.parent.is_symlink():
+            # Planted in the cache (a restored CI cache, say): it would put files elsewhere.
+            logger.warning("Not caching %s: a symbolic link on the way to %s", request.url, path)
+            return
+        data = encode_entry(request.url, request.method, response, time.time())
         if self.use_gzip:
             data = gzip.compress(data, compresslevel=6)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(path.parent)
             atomic_write(path, data)
         except OSError as error:  # a full disk, say: the page is fine, only not cached
             logger.warning("Could not cache %s: %s", request.url, error)

@@ -46,7 +46,7 @@ class QuickCheckMiddleware:
         return cls(crawler)
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        self.check = QuickCheck.load(self.crawler.settings, scope_of(self.crawler).start_url)
+        self.check = QuickCheck.load(self.crawler.settings, scope_of(self.crawler))
         if self.check is None:
             async for request in start:
                 yield request

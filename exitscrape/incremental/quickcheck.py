@@ -13,7 +13,10 @@ the cache when the cached body has the confirmed hash
 (:data:`~exitscrape.spiders.meta.CONFIRMED_SHA256`).
 
 No usable plan (first run, a plan for another version than the latest, another start URL or
-exitscrape version, the HTTP cache off, ``--full``): a full crawl.
+exitscrape version, the HTTP cache off, ``--full``), or a latest version that fails verification
+(:meth:`~exitscrape.dataset.store.DatasetStore.verify`): a full crawl. The plan is read as
+untrusted input: a malformed one is ignored, and one listing a URL off the site
+(:meth:`~exitscrape.spiders.scope.SiteScope.admit`: another host, ``file:``) is ignored whole.
 
 This module holds the plan and the check's verdict; :mod:`exitscrape.incremental.middleware`
 sends the requests, the publish extension (:mod:`exitscrape.extensions.publish`) writes the plan.
@@ -31,10 +34,11 @@ from typing import Any
 from scrapy.settings import BaseSettings
 
 from exitscrape import __version__
-from exitscrape.dataset.files import atomic_write
+from exitscrape.dataset.files import atomic_write, make_dirs, read_regular
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 from exitscrape.incremental.cache import cache_dir
 from exitscrape.items import PageItem
+from exitscrape.spiders.scope import SiteScope
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ PLAN_FILE = "quick-check.json"
 #: The ``pages`` table columns a plan is made of.
 PLAN_COLUMNS = ("url", "final_url", "status", "kind", "body_sha256", "content_type", "error")
 _FORMAT = 1
+_PLAN_LIMIT = 256 << 20  # a plan of 100,000 pages is about 25 MB
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +135,17 @@ def write_plan(
     }
     path = plan_path(settings)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         atomic_write(path, json.dumps(document))
     except OSError as error:  # the next run will crawl in full: slower, not wrong
         logger.warning("Cannot write the quick-check plan %s: %s", path, error)
+
+
+def _of_type(value: Any, kind: Any) -> Any:
+    """*value*, when it is of *kind* (a type or a union); else :class:`TypeError`."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{type(value).__name__} where the plan needs {kind}")
+    return value
 
 
 def _fields(answer: Answer) -> list[Any]:
@@ -154,9 +166,9 @@ class QuickCheck:
     changed: str | None = None  # the first URL whose answer differs, and how
 
     @classmethod
-    def load(cls, settings: BaseSettings, start_url: str) -> QuickCheck | None:
-        """The check for a run of *start_url*, or ``None`` (the reason logged) when the run must
-        crawl in full."""
+    def load(cls, settings: BaseSettings, scope: SiteScope) -> QuickCheck | None:
+        """The check for a run of *scope*'s site, or ``None`` (the reason logged) when the run
+        must crawl in full."""
         if not settings.getbool("EXITSCRAPE_QUICK_CHECK"):
             return None
         if not settings.getbool("HTTPCACHE_ENABLED"):
@@ -164,37 +176,68 @@ class QuickCheck:
             return None
         path = plan_path(settings)
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            document = json.loads(read_regular(path, _PLAN_LIMIT))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as error:
             logger.warning("No quick check: cannot read %s: %s", path, error)
             return None
-        latest = DatasetStore(resolve_data_dir(settings.get("EXITSCRAPE_DATA_DIR"))).latest()
+        if not isinstance(document, dict):
+            logger.warning("No quick check: %s is not a plan", path)
+            return None
+        store = DatasetStore(resolve_data_dir(settings.get("EXITSCRAPE_DATA_DIR")))
+        latest = store.latest()
         why_not = (
             "the plan has another format"
             if document.get("format") != _FORMAT
             else f"the plan is for version {document.get('version')}, the latest is {latest}"
             if document.get("version") != latest
             else "the last full crawl started from another URL"
-            if document.get("start_url") != start_url
+            if document.get("start_url") != scope.start_url
             else f"the last full crawl ran exitscrape {document.get('exitscrape_version')}"
             if document.get("exitscrape_version") != __version__
             else None
         )
-        if why_not:
+        if why_not or latest is None:
             logger.info("No quick check: %s", why_not)
             return None
-        pages = {
-            url: PlannedPage(Answer(*values[:4]), *values[4:])
-            for url, values in document["pages"].items()
-        }
+        try:
+            check = cls._from_plan(document, scope)
+        except (KeyError, TypeError, ValueError) as error:
+            logger.warning("No quick check: the plan %s is not usable: %s", path, error)
+            return None
+        damage = store.verify(latest)
+        if damage:
+            logger.warning("No quick check: the latest version is damaged: %s", damage[0])
+            return None
+        return check
+
+    @classmethod
+    def _from_plan(cls, document: dict[str, Any], scope: SiteScope) -> QuickCheck:
+        """The check a plan describes; :class:`ValueError` (or ``KeyError``, ``TypeError``)
+        when it is malformed or names a URL off the site."""
+        pages = {}
+        for url, values in _of_type(document["pages"], dict).items():
+            if scope.admit(url) is None:
+                raise ValueError(f"it lists {url[:200]!r}, which is not on the site")
+            final_url, status, body, error, etag, modified = _of_type(values, list)
+            pages[url] = PlannedPage(
+                Answer(
+                    _of_type(final_url, str | None),
+                    _of_type(status, int | None),
+                    _of_type(body, str | None),
+                    _of_type(error, str | None),
+                ),
+                _of_type(etag, str | None),
+                _of_type(modified, str | None),
+            )
+        problems = _of_type(document["problems"], list)
         return cls(
-            document["version"],
+            _of_type(document["version"], str),
             pages,
-            document["programmes"],
-            document["failed_pages"],
-            document["problems"],
+            _of_type(document["programmes"], int),
+            _of_type(document["failed_pages"], int),
+            [_of_type(problem, str) for problem in problems],
         )
 
     def not_modified_answer(self, url: str, final_url: str) -> Answer:

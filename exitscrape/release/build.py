@@ -4,23 +4,40 @@ Releases are recorded in ``<data-dir>/releases.json``, next to the versions they
 the next release finds its predecessor there, diffs the two dataset versions for its number and
 its changelog, and repeats the earlier changelog sections. Releasing a version already released
 rebuilds the same release (same number, date and changelog).
+
+A release is all or nothing: the folder and the zip are built under temporary names beside their
+targets and renamed into place, then recorded; a failure at any step (a read-only data dir, a
+full disk) removes what was built and puts back what was there. ``--force`` replaces only what is
+provably an earlier release (:func:`not_a_release`, :func:`not_a_release_zip`): never the data
+dir or a folder around it, never a folder holding anything the release did not write.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from exitscrape.dataset.diff import Diff, diff_tables
-from exitscrape.dataset.files import atomic_write, file_sha256
-from exitscrape.dataset.store import DatasetError, DatasetStore
+from exitscrape.dataset.files import (
+    DIR_MODE,
+    FILE_MODE,
+    atomic_write,
+    file_sha256,
+    make_dirs,
+    read_regular,
+)
+from exitscrape.dataset.store import DatasetDamaged, DatasetError, DatasetStore
 from exitscrape.evidence.reader import CapturesError
 from exitscrape.evidence.verify import captures_path
 from exitscrape.evidence.writer import CAPTURES_FILE
@@ -32,6 +49,10 @@ from exitscrape.release.sqlite import DB_NAME, write_edition
 from exitscrape.release.wacz import WACZ_FILE, page_list, write_wacz
 
 REGISTRY = "releases.json"
+SUMS = "SHA256SUMS"
+_REGISTRY_LIMIT = 64 << 20
+#: A zip whose files would unpack to more than this is not taken for a release (nor hashed).
+_ZIP_LIMIT = 4 << 30
 PACKAGE_NAME = "exit-programmes"
 TABLE_NAMES = ("programmes", "pages")
 LICENSE = {
@@ -60,10 +81,11 @@ class Release:
 def read_registry(store: DatasetStore) -> list[dict[str, Any]]:
     """The recorded releases, oldest first."""
     path = store.root / REGISTRY
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
     try:
-        return sorted(json.loads(path.read_text())["releases"], key=lambda r: r["dataset_version"])
+        releases = json.loads(read_regular(path, _REGISTRY_LIMIT))["releases"]
+        return sorted(releases, key=lambda r: r["dataset_version"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ReleaseError(f"cannot read the release registry {path}: {error}") from error
 
@@ -213,44 +235,232 @@ def _descriptor(
 def _sha256sums(folder: Path) -> None:
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     lines = [f"{file_sha256(p)}  {p.relative_to(folder).as_posix()}" for p in files]
-    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    (folder / SUMS).write_text("\n".join(lines) + "\n")
 
 
-def _zip(folder: Path, target: Path, created: str) -> None:
-    """A zip of *folder*'s files in one top-level folder of the same name (unzipping
-    ``DIR.zip`` gives ``DIR/``, never files strewn where it is opened), with fixed timestamps
-    (reproducible)."""
+def _zip(folder: Path, target: Path, created: str, top: str) -> Path:
+    """A zip of *folder*'s files in one top-level folder *top* (unzipping ``DIR.zip`` gives
+    ``DIR/``, never files strewn where it is opened), with fixed timestamps (reproducible),
+    written to a new temporary file beside *target*: returns that file's path, for the caller to
+    rename into place."""
     stamp = datetime.fromisoformat(created).timetuple()[:6]
-
-    def write(file: BinaryIO) -> None:
-        with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    fd, staging = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with (
+            os.fdopen(fd, "wb") as file,
+            zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+                name = f"{top}/{path.relative_to(folder).as_posix()}"
                 info = zipfile.ZipInfo(name, stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, path.read_bytes())
+        os.chmod(staging, FILE_MODE)
+    except BaseException:
+        os.unlink(staging)
+        raise
+    return Path(staging)
 
-    atomic_write(target, write)
+
+def _sums(text: bytes) -> dict[str, str]:
+    """The files a ``SHA256SUMS`` lists, with their hashes; :class:`ValueError` when it is not
+    one exitscrape writes."""
+    sums = {}
+    for line in text.decode("utf-8").splitlines():
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not name or name == SUMS:
+            raise ValueError(f"not a SHA256SUMS line: {line[:80]!r}")
+        sums[name] = digest
+    if not sums:
+        raise ValueError("an empty SHA256SUMS")
+    return sums
 
 
-def _check_out(out: Path, force: bool) -> None:
+def _is_exitscrape_descriptor(text: bytes) -> bool:
+    try:
+        descriptor = json.loads(text)
+    except ValueError:
+        return False
+    block = descriptor.get("exitscrape") if isinstance(descriptor, dict) else None
+    return isinstance(block, dict) and "dataset_version" in block
+
+
+def _tree(folder: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """Every entry under *folder* (relative POSIX path, lstat), symlinks not followed."""
+    for directory, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            path = Path(directory, name)
+            yield path.relative_to(folder).as_posix(), os.lstat(path)
+
+
+def not_a_release(folder: Path) -> str | None:
+    """``None`` when *folder* is an earlier release exitscrape built and nobody changed: its
+    ``SHA256SUMS`` lists every other file, each with its hash, its ``datapackage.json`` is
+    exitscrape's, and it holds nothing else (no link, no other file, no ``.git``); else why
+    not, in words."""
+    if not os.path.lexists(folder / SUMS):
+        return f"it has no {SUMS}, as every release has"
+    try:
+        sums = _sums(read_regular(folder / SUMS, _REGISTRY_LIMIT))
+        files = set()
+        for name, info in _tree(folder):
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                return f"it holds {name}, which is not a regular file"
+            files.add(name)
+        unlisted = sorted(files - set(sums) - {SUMS})
+        if unlisted:
+            return f"it holds {len(unlisted)} file(s) a release does not, e.g. {unlisted[0]}"
+        if set(sums) - files:
+            return f"it lacks {sorted(set(sums) - files)[0]}, which its {SUMS} lists"
+        for name, digest in sums.items():
+            if file_sha256(folder / name) != digest:
+                return f"{name} was changed since the release was built"
+        if not _is_exitscrape_descriptor(read_regular(folder / "datapackage.json", 1 << 24)):
+            return "its datapackage.json is not one exitscrape wrote"
+    except (OSError, ValueError) as error:
+        return f"it is not a release folder ({error})"
+    return None
+
+
+def not_a_release_zip(path: Path) -> str | None:
+    """``None`` when *path* is a release zip exitscrape built (a regular file whose members,
+    in one top-level folder or, from earlier releases, at its root, are its ``SHA256SUMS`` and
+    the files it lists, with those hashes, and exitscrape's ``datapackage.json``); else why
+    not, in words."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return "it is not a regular file (a link, a folder, ...)"
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            top = next((m[: -len(SUMS)] for m in members if m.rpartition("/")[2] == SUMS), "")
+            sums = _sums(archive.read(top + SUMS))
+            if set(members) != {top + name for name in (*sums, SUMS)}:
+                return f"its files are not those its {SUMS} lists"
+            if sum(info.file_size for info in members.values()) > _ZIP_LIMIT:
+                return "it is larger than any release"
+            for name, digest in sums.items():
+                hashed = hashlib.sha256()
+                with archive.open(top + name) as member:
+                    for chunk in iter(lambda: member.read(1 << 20), b""):
+                        hashed.update(chunk)
+                if hashed.hexdigest() != digest:
+                    return f"its {name} does not match its {SUMS}"
+            if not _is_exitscrape_descriptor(archive.read(top + "datapackage.json")):
+                return "its datapackage.json is not one exitscrape wrote"
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        return f"it is not a release zip ({error})"
+    return None
+
+
+def _check_out(store: DatasetStore, out: Path, archive: Path, force: bool) -> None:
+    """Refuse an *out* (and zip) that would hold or replace what a release must not."""
+    real, root = Path(os.path.realpath(out)), Path(os.path.realpath(store.root))
+    if real == root or root in real.parents or real in root.parents:
+        raise ReleaseError(
+            f"--out {out} is the data dir {store.root}, or a folder inside or around it: "
+            "build the release elsewhere"
+        )
+    if out.is_symlink():
+        raise ReleaseError(f"--out {out} is a symbolic link: give the folder itself")
     if out.exists() and not out.is_dir():
         raise ReleaseError(f"--out {out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise ReleaseError(
-            f"--out {out} exists and is not empty: choose a new folder, or pass --force to "
-            "replace it"
-        )
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise ReleaseError(
+                f"--out {out} exists and is not empty: choose a new folder, or pass --force to "
+                "replace an earlier release built there"
+            )
+        why = not_a_release(out)
+        if why:
+            raise ReleaseError(
+                f"--out {out}: --force replaces only an earlier exitscrape release, and this "
+                f"folder is not one: {why}. Nothing was changed"
+            )
+    if os.path.lexists(archive):
+        if not force:
+            raise ReleaseError(
+                f"{archive} exists: choose a new --out, or pass --force to replace an earlier "
+                "release's zip"
+            )
+        why = not_a_release_zip(archive)
+        if why:
+            raise ReleaseError(
+                f"{archive}: --force replaces only an earlier exitscrape release's zip, and "
+                f"this is not one: {why}. Nothing was changed"
+            )
+
+
+class _Swap:
+    """Puts staged files and folders in place by renames, and can undo it all: what was there
+    waits aside (in a new temporary folder beside it) until :meth:`commit` deletes it."""
+
+    def __init__(self) -> None:
+        self._done: list[tuple[Path, Path | None]] = []  # (target, the folder its old one is in)
+
+    def put(
+        self, staged: Path, target: Path, check: Callable[[Path], str | None] | None = None
+    ) -> None:
+        """Rename *staged* to *target*; *check*, given the old *target* once it is aside (where
+        nothing can change it any more), refuses the swap with its reason."""
+        aside = None
+        if os.path.lexists(target):
+            aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.rename(target, aside / target.name)
+        try:
+            why = check(aside / target.name) if check and aside else None
+            if why:
+                raise ReleaseError(f"{target} changed while the release was built: {why}")
+            os.rename(staged, target)
+        except BaseException:
+            if aside is not None:
+                self._restore(target, aside)
+            raise
+        self._done.append((target, aside))
+
+    @staticmethod
+    def _restore(target: Path, aside: Path) -> None:
+        os.rename(aside / target.name, target)
+        aside.rmdir()
+
+    def undo(self) -> None:
+        for target, aside in reversed(self._done):
+            _remove(target)
+            if aside is not None:
+                self._restore(target, aside)
+        self._done = []
+
+    def commit(self) -> None:
+        for _, aside in self._done:
+            if aside is not None:
+                shutil.rmtree(aside, ignore_errors=True)
+        self._done = []
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def build_release(
     store: DatasetStore, out: Path | str, version: str = "latest", force: bool = False
 ) -> Release:
     """Build the release of *version* into the folder *out* (plus ``<out>.zip``) and record it."""
-    out = Path(out).resolve()
+    out = Path(os.path.abspath(out))  # a symlink at *out* itself is refused, not followed
+    archive = out.with_name(f"{out.name}.zip")
     version = store.resolve(version)
-    _check_out(out, force)
+    _check_out(store, out, archive, force)
+    damage = store.verify(version)
+    if damage:
+        raise DatasetDamaged(
+            f"version {version} fails verification, so it is not released: "
+            + "; ".join(map(str, damage))
+        )
     releases = read_registry(store)
     manifest = store.manifest(version)
     tables = {name: store.read(name, version) for name in TABLE_NAMES}
@@ -292,8 +502,10 @@ def build_release(
             level,
             schema_versions,
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(out.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    staged_zip: Path | None = None
+    swap = _Swap()
     try:
         data = tmp / "data"
         data.mkdir()
@@ -310,7 +522,8 @@ def build_release(
             LICENSE["title"],
         )
         if captures is not None:
-            write_wacz(captures, page_list(tables["pages"], tables["programmes"]), tmp / WACZ_FILE)
+            pages = page_list(tables["pages"], tables["programmes"])
+            write_wacz(captures, pages, tmp / WACZ_FILE, datetime.fromisoformat(created))
         evidence = WACZ_FILE if captures is not None else None
         facts = CardFacts(
             number, created[:10], f"{PACKAGE_NAME}-{number}", manifest, tables, files, evidence
@@ -324,31 +537,36 @@ def build_release(
             json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
         )
         _sha256sums(tmp)
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        os.rename(tmp, out)
+        for path in tmp.rglob("*"):  # as the umask says until now: readable by all, no more
+            os.chmod(path, DIR_MODE if path.is_dir() else FILE_MODE)
+        os.chmod(tmp, DIR_MODE)
+        staged_zip = _zip(tmp, archive, created, out.name)
+        replaced = out.is_dir() and any(out.iterdir())
+        swap.put(tmp, out, not_a_release if replaced else None)
+        swap.put(staged_zip, archive, not_a_release_zip if os.path.lexists(archive) else None)
+        if not recorded:
+            entry = {
+                "release": number,
+                "dataset_version": version,
+                "created": created,
+                "schema_version": manifest.get("schema_version"),
+                "level": level,
+                "rows": manifest.get("rows"),
+                "out": str(out),
+                "changelog": current_section,
+            }
+            try:
+                _write_registry(store, [*releases, entry])
+            except OSError as error:
+                raise ReleaseError(
+                    f"release {number} could not be recorded in {store.root / REGISTRY} "
+                    f"({error.strerror or error}), so it was not built: nothing changed"
+                ) from None
     except BaseException:
+        swap.undo()
         shutil.rmtree(tmp, ignore_errors=True)
+        if staged_zip is not None:
+            _remove(staged_zip)
         raise
-    archive = out.with_name(f"{out.name}.zip")
-    _zip(out, archive, created)
-    if not recorded:
-        entry = {
-            "release": number,
-            "dataset_version": version,
-            "created": created,
-            "schema_version": manifest.get("schema_version"),
-            "level": level,
-            "rows": manifest.get("rows"),
-            "out": str(out),
-            "changelog": current_section,
-        }
-        try:
-            _write_registry(store, [*releases, entry])
-        except OSError as error:
-            raise ReleaseError(
-                f"release {number} was built in {out} but could not be recorded in "
-                f"{store.root / REGISTRY}: {error}"
-            ) from error
+    swap.commit()
     return Release(number, level, version, out, archive, previous, diff, bool(recorded))

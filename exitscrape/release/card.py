@@ -241,6 +241,15 @@ def data_card(facts: CardFacts) -> str:
             "the pages are the ones that crawl received (their dates are `pages.fetched_at`), "
             "read again by this version's extraction."
         )
+    source = manifest.get("source")
+    if isinstance(source, dict):
+        captures = source.get("captures") or {}
+        lines.append(
+            f"- **Read from a web archive**, not the live site: `{source.get('archive')}`, the "
+            f"site as archived on {manifest.get('as_of')} (the pages' captures date from "
+            f"{captures.get('first')} to {captures.get('last')}; each page's capture time and "
+            "replay URL are in the pages table, `captured_at` and `archive_url`)."
+        )
     if not live:
         lines.append(
             f"- **Not the live site.** This crawl started at {code(start_url)}, not at {SITE_URL}: "

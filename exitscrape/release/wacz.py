@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,21 @@ from exitscrape.evidence.writer import warc_date
 
 WACZ_FILE = "captures.wacz"
 _PAGE_KINDS = ("programme", "listing")
+#: ``wacz create`` with its clock set to the release's creation time: wacz stamps its zip entries
+#: and its datapackage with the time it runs, and has no option for another; at a fixed time the
+#: same release builds the same WACZ, byte for byte (the registry rebuilds releases).
+_WACZ_AT = """
+import datetime, sys, types
+import wacz.main, wacz.util, wacz.waczindexer
+at = datetime.datetime.fromisoformat(sys.argv[1])
+class Clock(datetime.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return at.astimezone(tz) if tz else at.replace(tzinfo=None)
+wacz.util.now = wacz.main.now = wacz.waczindexer.now = lambda: at.timetuple()[:6]
+wacz.waczindexer.datetime = types.SimpleNamespace(datetime=Clock, UTC=datetime.UTC)
+sys.exit(wacz.main.main(sys.argv[2:]))
+"""
 
 
 def page_list(pages: pa.Table, programmes: pa.Table) -> list[dict[str, Any]]:
@@ -43,14 +58,15 @@ def page_list(pages: pa.Table, programmes: pa.Table) -> list[dict[str, Any]]:
     return listed
 
 
-def write_wacz(captures: Path, pages: list[dict[str, Any]], target: Path) -> None:
-    """``wacz create`` of *captures* with the page list *pages*, written to *target*."""
+def write_wacz(captures: Path, pages: list[dict[str, Any]], target: Path, at: datetime) -> None:
+    """``wacz create`` of *captures* with the page list *pages*, written to *target*, as of *at*
+    (a UTC time: the release's)."""
     with tempfile.TemporaryDirectory(prefix="exitscrape-wacz-") as scratch:
         listing = Path(scratch) / "pages.jsonl"
         listing.write_text("".join(json.dumps(page) + "\n" for page in pages), encoding="utf-8")
         command = ["create", "-o", str(target), "-p", str(listing), str(captures)]
         result = subprocess.run(
-            [sys.executable, "-m", "wacz", *command],
+            [sys.executable, "-c", _WACZ_AT, at.astimezone(UTC).isoformat(), *command],
             capture_output=True,
             text=True,
             cwd=scratch,

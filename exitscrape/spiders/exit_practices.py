@@ -22,6 +22,7 @@ from exitscrape.items import PageItem, SiteMenu
 from exitscrape.spiders import meta
 from exitscrape.spiders.responses import (
     body_sha256,
+    capture_fields,
     decoded,
     describe_failure,
     header,
@@ -37,8 +38,8 @@ def _now() -> datetime:
 
 def _fetched_at(request_meta: dict[str, Any]) -> datetime:
     """When the response came: its capture's date (a rebuild reproduces it), else now."""
-    captured: datetime | None = request_meta.get(meta.CAPTURED_AT)
-    return captured or _now()
+    recorded: datetime | None = request_meta.get(meta.FETCHED_AT)
+    return recorded or _now()
 
 
 class ExitPracticesSpider(SiteSpider):
@@ -89,6 +90,7 @@ class ExitPracticesSpider(SiteSpider):
             etag=header(response, b"ETag"),
             last_modified=header(response, b"Last-Modified"),
             warc_record_id=response.meta.get(meta.WARC_RECORD_ID),
+            **capture_fields(response.meta),
             **fields,
         )
 
@@ -171,4 +173,5 @@ class ExitPracticesSpider(SiteSpider):
             error=info.error,
             skipped=info.skipped,
             warc_record_id=request.meta.get(meta.WARC_RECORD_ID) if answered else None,
+            **capture_fields(request.meta),
         )

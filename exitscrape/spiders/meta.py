@@ -18,9 +18,13 @@ RECHECK_URL = "exitscrape_recheck_url"
 #: a cached copy with that body is current and served without asking the site again. Set by
 #: :mod:`exitscrape.incremental.middleware`, read by :mod:`exitscrape.incremental.cache`.
 CONFIRMED_SHA256 = "exitscrape_confirmed_sha256"
+#: The archived capture a response was read from (:class:`exitscrape.archive.replay.Memento`),
+#: in archive mode only; set by :mod:`exitscrape.archive.handler`, recorded as
+#: ``pages.captured_at`` and ``pages.archive_url``.
+MEMENTO = "exitscrape_memento"
 #: The WARC record ID of the captured response a request got (:mod:`exitscrape.evidence`): set
 #: by the capture middleware, or in a rebuild by the replay; recorded as ``pages.warc_record_id``.
 WARC_RECORD_ID = "exitscrape_warc_record_id"
 #: When that response came (a UTC datetime, the record's ``WARC-Date``): recorded as
 #: ``pages.fetched_at`` and ``programmes.crawled_at``, so that a rebuild reproduces them.
-CAPTURED_AT = "exitscrape_captured_at"
+FETCHED_AT = "exitscrape_fetched_at"

@@ -6,14 +6,17 @@ from __future__ import annotations
 import codecs
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from exitscrape.archive.replay import ArchiveError, Memento
 from exitscrape.extraction.encoding import page_encoding
 from exitscrape.items import HTML_MEDIA_TYPES
+from exitscrape.spiders.meta import MEMENTO
 
 
 def header(response: Response, name: bytes) -> str | None:
@@ -51,6 +54,15 @@ def decoded(response: TextResponse) -> TextResponse:
     return response.replace(encoding=name)
 
 
+def capture_fields(request_meta: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`~exitscrape.items.PageItem` fields of the archived capture a request was read
+    from (:data:`~exitscrape.spiders.meta.MEMENTO`); none for the live site."""
+    memento = request_meta.get(MEMENTO)
+    if not isinstance(memento, Memento):
+        return {}
+    return {"captured_at": memento.captured_at, "archive_url": memento.url}
+
+
 @dataclass(frozen=True, slots=True)
 class FailureInfo:
     """What a failed request tells the dataset."""
@@ -66,6 +78,8 @@ def describe_failure(failure: Failure) -> FailureInfo:
         status = error.response.status
         return FailureInfo(status, f"HTTP {status}", skipped=False)
     message = str(error).strip() or type(error).__name__
+    if isinstance(error, ArchiveError):  # "not archived", the archive's answer: said in words
+        return FailureInfo(None, message, skipped=False)
     if isinstance(error, IgnoreRequest):
         robots = "robots.txt" in message.lower()
         return FailureInfo(None, "disallowed by robots.txt" if robots else message, skipped=True)

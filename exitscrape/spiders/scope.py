@@ -27,6 +27,11 @@ def check_start_url(url: str) -> str:
         raise ValueError(f"the start URL must be an http(s) URL, got {url!r}: {error}") from None
     if parts.scheme not in _SCHEMES or not parts.hostname:
         raise ValueError(f"the start URL must be an http(s) URL, got {url!r}")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "the start URL must not hold credentials (user:password@): every URL of the "
+            "dataset would carry them; pass -s HTTPAUTH_USER=... -s HTTPAUTH_PASS=... instead"
+        )
     return url
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import random
 from datetime import UTC, datetime, timedelta
 from unittest.mock import ANY
@@ -86,6 +87,24 @@ def test_programmes_are_spooled_and_read_back_equal() -> None:
     assert list(records.programmes) == expected
     assert [stub.url for stub in records.stubs] == [p.url for p in expected]
     assert records.programme(records.stubs[2]) == expected[2]
+    records.close()
+
+
+def test_the_spool_holds_data_not_pickles(monkeypatch) -> None:
+    """Items go to disk and back as JSON lines: nothing read back can run code."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pickle used")
+
+    for name in ("dump", "dumps", "load", "loads"):
+        monkeypatch.setattr(pickle, name, refuse)
+    records = CrawlRecords()
+    items = [item for item in _items() if isinstance(item, ProgrammeItem)]
+    items[0].references = [{"author": "Butt & Tuck", "year": 2014}]
+    for item in items:
+        records.add(item)
+    assert list(records.programmes) == items
+    assert records.programme(records.stubs[0]).fetched_at == items[0].fetched_at
     records.close()
 
 

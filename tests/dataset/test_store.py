@@ -170,14 +170,17 @@ def test_extra_files_cannot_overwrite_a_version_file_or_escape_it(tmp_path) -> N
 
 def test_leftover_staged_files_and_planted_links_are_removed_not_followed(tmp_path) -> None:
     store = DatasetStore(tmp_path / "data")
-    leftover = stage(store, b"from a killed run")
+    store.root.mkdir()
+    leftover = store.root / ".tmp-k1ll3d-captures.warc.gz"  # staged by a run since killed
+    leftover.write_bytes(b"from a killed run")
+    ours = stage(store, b"this run's, still being written")
     target = tmp_path / "precious"
     target.mkdir()
     (target / "file").write_text("keep")
     (store.root / ".tmp-planted-dir").symlink_to(target)
     (store.root / ".tmp-planted-file").symlink_to(target / "file")
     assert publish(store) is not None
-    assert not [p for p in store.root.iterdir() if p.name.startswith(".tmp-")]
+    assert [p for p in store.root.iterdir() if p.name.startswith(".tmp-")] == [ours]
     assert not leftover.exists()
     assert (target / "file").read_text() == "keep"
 
@@ -189,6 +192,21 @@ def test_versions_sort_by_time_within_one_second(tmp_path) -> None:
     assert store.resolve(names[1]) == names[1]
 
 
+def test_versions_named_by_as_of_must_sort_after_the_latest(tmp_path) -> None:
+    store = DatasetStore(tmp_path)
+
+    def publish_as_of(when: datetime, description: str) -> str | None:
+        tables = assemble(records(description))
+        return store.publish(tables.as_dict, tables.digest, {}, named_at=when)
+
+    assert publish_as_of(datetime(2019, 6, 1, 12, tzinfo=UTC), "a") == "20190601T120000Z"
+    assert publish_as_of(datetime(2019, 6, 1, 12, tzinfo=UTC), "b") == "20190601T120000Z-001"
+    with pytest.raises(DatasetError, match="would sort before the latest version"):
+        publish_as_of(datetime(2019, 1, 1, tzinfo=UTC), "c")
+    assert store.versions() == ["20190601T120000Z", "20190601T120000Z-001"]
+    assert store.latest() == "20190601T120000Z-001"
+
+
 def test_clear_errors(tmp_path) -> None:
     with pytest.raises(DatasetError, match="run `exitscrape crawl` first"):
         exitscrape.load(data_dir=tmp_path / "nothing")
@@ -196,7 +214,7 @@ def test_clear_errors(tmp_path) -> None:
     publish(store)
     with pytest.raises(DatasetError, match="unknown table"):
         exitscrape.load("nope", data_dir=tmp_path)
-    with pytest.raises(DatasetError, match="no single version"):
+    with pytest.raises(DatasetError, match=r"no version .1999."):
         exitscrape.load(version="1999", data_dir=tmp_path)
 
 

@@ -155,7 +155,7 @@ def records(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def console_script(name: str) -> str:
-    """A console script of this environment (warcio, wacz, wb-manager, wayback)."""
+    """A console script of this environment (warcio, wacz)."""
     return str(Path(sys.executable).with_name(name))
 
 

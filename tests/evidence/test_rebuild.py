@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -68,6 +69,12 @@ def test_differences_are_named_and_fail(crawled, tmp_path) -> None:
     changed = next(r for r in rows if r["organisation"])
     changed["organisation"] = "Someone else"
     pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    document = manifest(data / crawled.version)  # as if an older extraction had published it
+    document["files"]["programmes.parquet"] = {
+        "bytes": path.stat().st_size,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+    (data / crawled.version / "manifest.json").write_text(json.dumps(document))
     result = rebuild(data, "latest")
     assert result.returncode == 1
     assert (

@@ -1,4 +1,5 @@
-"""``exitscrape verify``: a version is intact, or each thing wrong with it is named."""
+"""``exitscrape verify``, evidence included: a version is intact, or each thing wrong with its
+captures is named (exit 5)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from exitscrape.dataset.store import DatasetStore
 from tests.conftest import one_programme_tables, run_cli
 from tests.evidence.conftest import GZIP_PAGE, flip_byte, forge
 
+DAMAGED = 5
+
 
 def verify(data, *args: str):
     return run_cli("verify", *args, "--data-dir", str(data), timeout=120)
@@ -18,18 +21,19 @@ def verify(data, *args: str):
 def test_an_intact_version_verifies(crawled) -> None:
     result = verify(crawled.data)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{crawled.version}: ok; " in result.stdout
-    assert "captured responses checked" in result.stdout
+    assert f"ok       {crawled.version}  (3 files, " in result.stdout
+    assert "captured responses checked)" in result.stdout
 
 
 def test_a_changed_byte_is_named(crawled, tmp_path) -> None:
     data = crawled.copy(tmp_path / "data")
     flip_byte(data / crawled.version / "captures.warc.gz")
     result = verify(data, "--all")
-    assert result.returncode == 1
-    assert f"{crawled.version}: FAILED" in result.stdout
-    assert "captures.warc.gz: SHA-256" in result.stdout  # against the manifest
-    assert "changed after publishing" in result.stdout
+    assert result.returncode == DAMAGED
+    assert f"DAMAGED  {crawled.version}" in result.stdout
+    # Against the manifest, and record by record.
+    assert f"{crawled.version}/captures.warc.gz: its SHA-256 differs" in result.stdout
+    assert f"{crawled.version}/captures.warc.gz: unreadable after record" in result.stdout
 
 
 def test_a_forged_body_with_matching_digests_and_manifest_is_caught(crawled, tmp_path) -> None:
@@ -45,11 +49,10 @@ def test_a_forged_body_with_matching_digests_and_manifest_is_caught(crawled, tmp
 
     forge(data / crawled.version, edit)
     result = verify(data)
-    assert result.returncode == 1
-    assert f"pages row {crawled.url}mentoring-programme.html: the body of its response" in (
-        result.stdout
-    )
-    assert "captures.warc.gz: SHA-256" not in result.stdout  # the manifest was forged too
+    assert result.returncode == DAMAGED
+    row = f"{crawled.version}/pages.parquet: row {crawled.url}mentoring-programme.html"
+    assert f"{row}: the body of its response" in result.stdout
+    assert "captures.warc.gz: its SHA-256" not in result.stdout  # the manifest was forged too
 
 
 def test_a_dropped_response_is_named(crawled, tmp_path) -> None:
@@ -63,8 +66,8 @@ def test_a_dropped_response_is_named(crawled, tmp_path) -> None:
         ),
     )
     result = verify(data)
-    assert result.returncode == 1
-    assert f"pages row {crawled.url}{GZIP_PAGE.lstrip('/')}: its response" in result.stdout
+    assert result.returncode == DAMAGED
+    assert f"row {crawled.url}{GZIP_PAGE.lstrip('/')}: its response" in result.stdout
     assert "is not in captures.warc.gz" in result.stdout
 
 
@@ -74,30 +77,26 @@ def test_a_planted_symlink_is_refused_not_followed(crawled, tmp_path) -> None:
     captures.unlink()
     os.symlink("/dev/zero", captures)  # followed, hashing it would never end
     result = verify(data)
-    assert result.returncode == 1
-    assert "captures.warc.gz: cannot read it: a symbolic link" in result.stdout
+    assert result.returncode == DAMAGED
+    assert f"{crawled.version}/captures.warc.gz: a symbolic link" in result.stdout
 
 
 def test_every_version_and_its_rebuild(snapshot_versions, tmp_path) -> None:
     """Two versions, the second crawled after a quick check (its pages served by the HTTP cache
     are in its captures with the cached body): both verify, both rebuild the same."""
     data = shutil.copytree(snapshot_versions, tmp_path / "data")
-    result = verify(data, "--all", "--rebuild", "--json")
+    result = verify(data, "--all", "--rebuild")
     assert result.returncode == 0, result.stdout + result.stderr
-    results = json.loads(result.stdout)
-    assert [r["version"] for r in results] == DatasetStore(data).versions()
-    assert all(r["problems"] == [] for r in results)
+    for version in DatasetStore(data).versions():
+        assert f"ok       {version}  (" in result.stdout
+    assert result.stdout.count("captured responses checked, rebuilt the same)") == 2
+    as_json = json.loads(verify(data, "--all", "--json").stdout)
+    assert as_json["problems"] == []
 
 
-def test_a_version_without_captures_is_noted_not_failed(tmp_path) -> None:
+def test_a_version_without_captures_is_not_damaged(tmp_path) -> None:
     store = DatasetStore(tmp_path / "data")
     store.publish(one_programme_tables(), "digest", {"exitscrape_version": "0.1.0"})
-    result = verify(store.root)
+    result = verify(store.root, "--rebuild")
     assert result.returncode == 0, result.stdout
-    assert "has no captures" in result.stdout
-
-
-def test_usage_errors(tmp_path) -> None:
-    assert verify(tmp_path / "none").returncode == 2
-    result = verify(tmp_path, "latest", "--all")
-    assert result.returncode == 2 and "not both" in result.stderr
+    assert "; no captures)" in result.stdout

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 from exitscrape.extensions.progress import wanted
 from exitscrape.snapshot.server import SNAPSHOT_DIR
-from tests.conftest import FAST, REPO, FaultServer, crawl
+from tests.conftest import FAST, FaultServer, cli_on_a_terminal, crawl
 
 
 def test_progress_mode() -> None:
@@ -28,25 +24,7 @@ def test_progress_mode() -> None:
 
 def crawl_on_a_terminal(url: str, data: Path, *extra: str) -> tuple[int, str, str]:
     """Run the crawl with stderr on a pseudo-terminal; return status, stdout, terminal output."""
-    controller, terminal = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "exitscrape", "crawl", "--start-url", url,
-         "--data-dir", str(data), *FAST, *extra],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=terminal, text=True,
-    )  # fmt: skip
-    os.close(terminal)
-    seen = bytearray()
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: the crawl closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(controller)
-    stdout, _ = proc.communicate(timeout=300)
-    return proc.returncode, stdout, seen.decode(errors="replace")
+    return cli_on_a_terminal("crawl", "--start-url", url, "--data-dir", str(data), *FAST, *extra)
 
 
 def test_terminal_shows_progress_and_cron_gets_only_the_summary(tmp_path: Path) -> None:

@@ -99,6 +99,20 @@ def test_busy_lock_stops_the_run_with_exit_4(tmp_path: Path) -> None:
     assert report["outcome"] == "locked" and report["finish_reason"] == "lock_busy"
 
 
+def test_a_symlink_planted_at_the_lock_is_never_followed(tmp_path: Path) -> None:
+    data, victim = tmp_path / "data", tmp_path / "victim.txt"
+    data.mkdir()
+    victim.write_text("precious\n")
+    (data / ".lock").symlink_to(victim)  # the lock file is truncated when taken
+    with SiteServer(SNAPSHOT_DIR) as server:
+        result = crawl(server.url, data)
+        assert server.requests == []
+    assert result.returncode == 1
+    assert f"cannot use the data dir {data}" in result.stderr
+    assert victim.read_text() == "precious\n"
+    assert DatasetStore(data).versions() == []
+
+
 def test_scrapy_crawl_takes_the_same_lock(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with SiteServer(SNAPSHOT_DIR) as server, RunLock(data):

@@ -51,7 +51,8 @@ def test_runs_lists_newest_first_with_reasons(tmp_path: Path) -> None:
     limited = run_cli("runs", "--data-dir", str(tmp_path), "-n", "1", "--json")
     assert [r["run_id"] for r in json.loads(limited.stdout)] == ["20260104T031700Z-4"]
 
-    empty = run_cli("runs", "--data-dir", str(tmp_path / "none"))
+    (tmp_path / "empty").mkdir()
+    empty = run_cli("runs", "--data-dir", str(tmp_path / "empty"))
     assert empty.returncode == 0 and "no runs recorded" in empty.stdout
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from exitscrape.incremental.cache import CacheStorage, RevalidatingPolicy, cache_dir
+from exitscrape.snapshot.server import SiteServer
+from tests.conftest import copy_data_dir, crawl
 
 VALIDATORS = {"ETag": '"abc"', "Last-Modified": "Mon, 02 Jan 2026 03:04:05 GMT"}
 
@@ -104,3 +109,123 @@ def test_entries_of_the_former_layout_are_dropped_once(tmp_path: Path) -> None:
     store.store_response(spider, request, HtmlResponse(request.url, body=b"new"))
     assert store.retrieve_response(spider, request).body == b"new"
     assert entry.is_file()
+
+
+class _Payload:
+    """Unpickling this creates the file *path*: what a planted cache entry could do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.mkdir, (str(self.path),)
+
+
+def pickle_payload(path: Path) -> bytes:
+    """A gzipped pickle that runs ``os.mkdir(path)`` when unpickled."""
+    return gzip.compress(pickle.dumps({"timestamp": 0, "response": _Payload(path)}))
+
+
+def test_a_planted_pickle_is_a_miss_and_runs_nothing(
+    storage: tuple[CacheStorage, Spider], tmp_path: Path
+) -> None:
+    store, spider = storage
+    request = Request("http://x/a.html")
+    entry = store.path(spider, request)
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(pickle_payload(tmp_path / "pwned"))
+    pickle.loads(gzip.decompress(entry.read_bytes()))  # the payload is armed: unpickling it...
+    (tmp_path / "pwned").rmdir()  # ...made the directory
+    assert store.retrieve_response(spider, request) is None
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_entries_keep_every_byte_and_refuse_bombs_and_fifos(tmp_path: Path) -> None:
+    settings = {"EXITSCRAPE_DATA_DIR": str(tmp_path), "DOWNLOAD_MAXSIZE": 100_000}
+    crawler = get_crawler(Spider, settings)
+    spider = Spider.from_crawler(crawler, name="s")
+    store = CacheStorage(crawler.settings)
+    store.open_spider(spider)
+    assert store.limit == 100_000 + (1 << 20)
+    request = Request("http://x/b.html")
+    headers = {"ETag": b'"\xe9t\xe9"', "Content-Type": "text/html; charset=latin-1"}
+    body = b"<p>caf\xe9</p>" + bytes(range(256))
+    store.store_response(
+        spider, request, HtmlResponse(request.url, status=203, headers=headers, body=body)
+    )
+    cached = store.retrieve_response(spider, request)
+    assert isinstance(cached, HtmlResponse)
+    assert (cached.status, cached.body, cached.headers[b"ETag"]) == (203, body, b'"\xe9t\xe9"')
+    assert isinstance(request.meta["cache_timestamp"], float)
+
+    entry = store.path(spider, request)
+    stored = entry.read_bytes()  # HTTPCACHE_GZIP is off here: the entry as it is
+    assert stored.startswith(b"exitscrape-cache 2\n")
+    for url in (b"http://elsewhere/b.html", b"no-scheme"):  # another page's, or malformed
+        entry.write_bytes(
+            stored.replace(b'"response_url": "http://x/b.html"', b'"response_url": "' + url + b'"')
+        )
+        assert store.retrieve_response(spider, request) is None, url
+    bomb = gzip.compress(b"exitscrape-cache 2\n" + b"\0" * (store.limit + 1))
+    entry.write_bytes(bomb)  # small on disk, larger than any page once inflated
+    assert len(bomb) < store.limit // 100
+    assert store.retrieve_response(spider, request) is None
+    entry.unlink()
+    os.mkfifo(entry)  # would block a plain read forever
+    assert store.retrieve_response(spider, request) is None
+
+
+def test_entries_are_never_written_through_a_planted_directory_link(
+    storage: tuple[CacheStorage, Spider], tmp_path: Path
+) -> None:
+    store, spider = storage
+    request = Request("http://x/c.html")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shard = store.path(spider, request).parent
+    shard.parent.mkdir(parents=True, exist_ok=True)
+    shard.symlink_to(elsewhere)
+    store.store_response(spider, request, HtmlResponse(request.url, body=b"c"))
+    assert list(elsewhere.iterdir()) == []
+    shard.unlink()
+    (store.cachedir / spider.name).rename(tmp_path / "spider-dir")
+    (store.cachedir / spider.name).symlink_to(tmp_path / "spider-dir")
+    store.store_response(spider, request, HtmlResponse(request.url, body=b"c"))
+    assert [p for p in (tmp_path / "spider-dir").rglob("*") if p.is_file()] == []
+
+
+def test_dropping_former_entries_never_follows_a_planted_link(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    (victim / "ab" / "cdef").mkdir(parents=True)  # looks like a former entry: a dir two deep
+    settings = {"EXITSCRAPE_DATA_DIR": str(tmp_path / "data"), "HTTPCACHE_GZIP": True}
+    crawler = get_crawler(Spider, settings)
+    spider = Spider.from_crawler(crawler, name="s")
+    cache = tmp_path / "data" / "cache"
+    cache.mkdir(parents=True)
+    (cache / "s").symlink_to(victim)
+    (cache / ".one-file-entries").symlink_to(tmp_path / "created-by-touch")
+    CacheStorage(crawler.settings).open_spider(spider)
+    assert (victim / "ab" / "cdef").is_dir()
+    assert not (tmp_path / "created-by-touch").exists()
+
+
+def test_a_crawl_treats_planted_pickles_as_misses(
+    crawled_snapshot: Path, session_snapshot_server: SiteServer, tmp_path: Path
+) -> None:
+    """Every cache entry replaced by a payload: the next crawl runs none and downloads again."""
+    data = copy_data_dir(crawled_snapshot, tmp_path)
+    entries = [p for p in (data / "cache" / "exit_practices").rglob("*") if p.is_file()]
+    assert len(entries) > 30
+    for entry in entries:
+        entry.write_bytes(pickle_payload(tmp_path / "pwned"))
+    session_snapshot_server.requests.clear()
+    result = crawl(session_snapshot_server.url, data, "--full")
+    assert result.returncode == 0, result.stderr
+    assert "already holds this data" in result.stdout
+    assert not (tmp_path / "pwned").exists()
+    statuses = [status for _, path, status in session_snapshot_server.requests]
+    assert statuses.count(200) >= len(entries) - 1 and 304 not in statuses  # all misses
+    rewritten = [p for p in (data / "cache" / "exit_practices").rglob("*") if p.is_file()]
+    assert all(
+        gzip.decompress(p.read_bytes()).startswith(b"exitscrape-cache 2\n") for p in rewritten
+    )

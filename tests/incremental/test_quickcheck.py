@@ -1,4 +1,4 @@
-"""The quick check (exitscrape/recheck.py): a rerun compares answers before crawling."""
+"""The quick check (exitscrape/incremental/quickcheck.py): a rerun compares answers before crawling."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ from exitscrape.incremental.quickcheck import (
 )
 from exitscrape.items import PageItem
 from exitscrape.snapshot.server import SNAPSHOT_DIR, SiteServer
-from tests.conftest import crawl, one_programme_tables
+from exitscrape.spiders.scope import SiteScope
+from tests.conftest import copy_data_dir, crawl, one_programme_tables
 
 PAGE = Answer("http://x/a.html", 200, "aa")
+SITE = SiteScope("http://x/")
 
 
 def row(**values: object) -> dict[str, object]:
@@ -89,31 +91,31 @@ def published(tmp_path: Path) -> tuple[Settings, str]:
 
 def test_a_plan_is_used_only_for_the_latest_version_and_its_start_url(published) -> None:
     settings, version = published
-    check = QuickCheck.load(settings, "http://x/")
+    check = QuickCheck.load(settings, SITE)
     assert check is not None and check.version == version
     assert check.pages["http://x/a.html"].etag == '"e1"'
     assert check.pages["http://x/a.html"].answer == PAGE
-    assert QuickCheck.load(settings, "http://elsewhere/") is None
+    assert QuickCheck.load(settings, SiteScope("http://elsewhere/")) is None
 
     for name, value in (("EXITSCRAPE_QUICK_CHECK", False), ("HTTPCACHE_ENABLED", False)):
         changed = settings.copy()
         changed.set(name, value)
-        assert QuickCheck.load(changed, "http://x/") is None
+        assert QuickCheck.load(changed, SITE) is None
 
     plan = Path(settings["EXITSCRAPE_DATA_DIR"]) / "cache" / PLAN_FILE
     document = json.loads(plan.read_text())
     plan.write_text(json.dumps({**document, "exitscrape_version": "0.0.1"}))
-    assert QuickCheck.load(settings, "http://x/") is None  # another exitscrape: crawl in full
+    assert QuickCheck.load(settings, SITE) is None  # another exitscrape: crawl in full
     plan.write_text(json.dumps({**document, "version": "20000101T000000Z"}))
-    assert QuickCheck.load(settings, "http://x/") is None  # not the latest version's plan
+    assert QuickCheck.load(settings, SITE) is None  # not the latest version's plan
     plan.write_text("{torn")
-    assert QuickCheck.load(settings, "http://x/") is None
+    assert QuickCheck.load(settings, SITE) is None
     assert document["exitscrape_version"] == __version__
 
 
 def test_first_difference_is_named_once(published) -> None:
     settings, _ = published
-    check = QuickCheck.load(settings, "http://x/")
+    check = QuickCheck.load(settings, SITE)
     assert check is not None
     assert check.observe("http://x/a.html", Answer("http://x/a.html", 200, "new")) is True
     assert check.observe("http://x/a.html", Answer("http://x/a.html", 200, "newer")) is False
@@ -263,3 +265,38 @@ def test_a_site_that_changed_everywhere_costs_one_crawl_not_two(tmp_path: Path) 
     assert "content changed; crawled the site" in rerun.stdout
     # The check stops at the first difference and the crawl takes over: each page about once.
     assert len(requests) <= len(pages) + 3
+
+
+def test_a_plan_listing_urls_off_the_site_is_not_used(published) -> None:
+    settings, _ = published
+    plan = Path(settings["EXITSCRAPE_DATA_DIR"]) / "cache" / PLAN_FILE
+    document = json.loads(plan.read_text())
+    assert QuickCheck.load(settings, SITE) is not None
+    for url in ("file:///etc/passwd", "http://127.0.0.2/x.html", "ftp://x/a.html", "http://x:81/"):
+        planted = {**document, "pages": {**document["pages"], url: [None] * 6}}
+        plan.write_text(json.dumps(planted))
+        assert QuickCheck.load(settings, SITE) is None, url
+    for pages in ({"http://x/a.html": [None] * 5}, {"http://x/a.html": [1, 2, 3, 4, 5, 6]}, []):
+        plan.write_text(json.dumps({**document, "pages": pages}))
+        assert QuickCheck.load(settings, SITE) is None, pages
+    plan.write_text(json.dumps({**document, "problems": [{"not": "text"}]}))
+    assert QuickCheck.load(settings, SITE) is None
+
+
+def test_a_planted_off_site_url_is_never_requested(
+    crawled_snapshot: Path, session_snapshot_server: SiteServer, tmp_path: Path
+) -> None:
+    data = copy_data_dir(crawled_snapshot, tmp_path)
+    plan = data / "cache" / PLAN_FILE
+    document = json.loads(plan.read_text())
+    some_page = next(iter(document["pages"].values()))
+    with SiteServer(SNAPSHOT_DIR, host="127.0.0.2") as off_site:
+        for url in (f"{off_site.url}index.html", "file:///etc/passwd"):
+            document["pages"][url] = some_page
+        plan.write_text(json.dumps(document))
+        result = crawl(session_snapshot_server.url, data)
+        assert off_site.requests == []
+    assert result.returncode == 0, result.stderr
+    assert "already holds this data" in result.stdout  # crawled in full, found the same data
+    rewritten = json.loads(plan.read_text())["pages"]  # and left a plan of its own
+    assert not [url for url in rewritten if not url.startswith(session_snapshot_server.url)]

@@ -79,8 +79,9 @@ def test_captures_changed_after_publishing_are_not_released(snapshot_versions, t
     captures = data / str(DatasetStore(data).latest()) / "captures.warc.gz"
     captures.write_bytes(captures.read_bytes()[:-10])
     result = run_cli("release", "--data-dir", str(data), "--out", str(tmp_path / "r"))
-    assert result.returncode == 2
-    assert "changed after publishing" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 5  # a damaged version
+    assert "captures.warc.gz: " in result.stderr and "truncated or replaced" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "r").exists() and not (data / "releases.json").exists()
 
 

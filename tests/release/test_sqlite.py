@@ -58,7 +58,7 @@ def test_rows_are_the_parquet_rows(release, table):
             if pa.types.is_list(field.type):
                 assert json.loads(cell) == value, field.name
             elif pa.types.is_timestamp(field.type):
-                assert cell == value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                assert cell == (value and value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")), field.name
             else:
                 assert cell == value, field.name
 
