@@ -11,7 +11,7 @@ from exitscrape.cli.crawl import crawl
 from exitscrape.cli.options import add_data_dir
 from exitscrape.cli.output import echo, echo_error
 from exitscrape.dataset.diff import diff_tables
-from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
+from exitscrape.dataset.store import DatasetDamaged, DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.evidence.reader import CapturesError, read_info
 from exitscrape.evidence.replay import replay_settings
 from exitscrape.evidence.verify import captures_path
@@ -63,8 +63,14 @@ def _replay(
     """Run the spider on *version*'s captures, publishing into *data_dir*."""
     folder = (store.root / version).resolve()
     manifest = store.manifest(version)
+    damage = store.verify(version)  # every file against the manifest, the captures' bytes too
+    if damage:
+        raise DatasetDamaged(
+            f"cannot rebuild version {version}: it fails verification: "
+            + "; ".join(map(str, damage))
+        )
     try:
-        captures = captures_path(folder, manifest, checksum=True)
+        captures = captures_path(folder, manifest)
         info = read_info(captures)
     except CapturesError as error:
         raise DatasetError(f"cannot rebuild: {error}") from None

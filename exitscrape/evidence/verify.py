@@ -1,8 +1,8 @@
 """Checks of a version's evidence: its captures are intact, and hold what its pages table says the
 crawl read. Pure functions over the version's files; nothing here imports Scrapy.
 
-* :func:`captures_path`: the version's ``captures.warc.gz``, a regular file listed in its manifest
-  (and, asked to, matching the manifest's bytes and SHA-256), or why not;
+* :func:`captures_path`: the version's ``captures.warc.gz``, a regular file listed in its
+  manifest, or why not;
 * :func:`check_evidence`: every record's digests (as ``warcio check`` verifies them), and every
   ``pages`` row with a status against the response record it names (``warc_record_id``): the
   record exists, is for the row's URL, has the row's status, and its body (without its
@@ -11,14 +11,12 @@ crawl read. Pure functions over the version's files; nothing here imports Scrapy
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from exitscrape.dataset.files import stream_sha256
 from exitscrape.dataset.verify import Problem
 from exitscrape.evidence.reader import CapturesError, open_captures, read_index
 from exitscrape.evidence.writer import CAPTURES_FILE
@@ -34,10 +32,10 @@ class EvidenceReport:
     note: str | None = None  # why there was nothing to check
 
 
-def captures_path(version_dir: Path, manifest: dict[str, Any], *, checksum: bool = False) -> Path:
+def captures_path(version_dir: Path, manifest: dict[str, Any]) -> Path:
     """The captures of the version in *version_dir*; :class:`CapturesError` says why there are
-    none to use (never published, missing, not a regular file, or with *checksum* not the file
-    the manifest lists)."""
+    none to use (never published, missing, not a regular file). Their bytes are the manifest
+    check's (:mod:`exitscrape.dataset.verify`)."""
     listed = (manifest.get("files") or {}).get(CAPTURES_FILE)
     if not isinstance(listed, dict):
         why = "with captures off" if _has_ids(manifest) else "before captures were kept"
@@ -46,14 +44,7 @@ def captures_path(version_dir: Path, manifest: dict[str, Any], *, checksum: bool
             f"{manifest.get('exitscrape_version', '?')} {why}"
         )
     path = version_dir / CAPTURES_FILE
-    with open_captures(path) as file:  # exists, and is a regular file (not a symlink, a FIFO)
-        size, digest = os.fstat(file.fileno()).st_size, stream_sha256(file) if checksum else ""
-    if checksum and (size != listed.get("bytes") or digest != listed.get("sha256")):
-        raise CapturesError(
-            f"{path} is not the file the manifest lists ({size} bytes, SHA-256 {digest}; "
-            f"listed: {listed.get('bytes')} bytes, SHA-256 {listed.get('sha256')}): it was "
-            "changed after publishing"
-        )
+    open_captures(path).close()  # exists, and is a regular file (not a symlink, not a FIFO)
     return path
 
 

@@ -38,8 +38,6 @@ from exitscrape.dataset.files import (
     read_regular,
 )
 from exitscrape.dataset.store import DatasetDamaged, DatasetError, DatasetStore
-from exitscrape.evidence.reader import CapturesError
-from exitscrape.evidence.verify import captures_path
 from exitscrape.evidence.writer import CAPTURES_FILE
 from exitscrape.release.card import SITE_URL, TITLE, CardFacts, data_card
 from exitscrape.release.changelog import changelog, section
@@ -464,12 +462,9 @@ def build_release(
     releases = read_registry(store)
     manifest = store.manifest(version)
     tables = {name: store.read(name, version) for name in TABLE_NAMES}
-    try:
-        captures: Path | None = captures_path(store.root / version, manifest, checksum=True)
-    except CapturesError as error:
-        if CAPTURES_FILE in (manifest.get("files") or {}):  # listed, but unusable: refuse
-            raise ReleaseError(f"cannot release version {version}: {error}") from None
-        captures = None  # a version published before captures were kept
+    # Verified above with every file its manifest lists: none when published before captures.
+    listed = CAPTURES_FILE in (manifest.get("files") or {})
+    captures = store.root / version / CAPTURES_FILE if listed else None
     recorded = next((r for r in releases if r["dataset_version"] == version), None)
     diff: Diff | None = None
     if recorded:

@@ -114,8 +114,9 @@ def test_captures_changed_after_publishing_are_refused(crawled, tmp_path) -> Non
     data = crawled.copy(tmp_path / "data")
     flip_byte(data / crawled.version / "captures.warc.gz")
     result = rebuild(data, "latest", "--publish")
-    assert result.returncode == 2
-    assert "cannot rebuild" in result.stderr and "changed after publishing" in result.stderr
+    assert result.returncode == 5  # a damaged version
+    assert f"cannot rebuild version {crawled.version}: it fails verification" in result.stderr
+    assert "captures.warc.gz: its SHA-256 differs" in result.stderr
     assert DatasetStore(data).versions() == [crawled.version]
 
 
