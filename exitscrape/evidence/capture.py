@@ -29,6 +29,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
 from exitscrape import __version__
+from exitscrape.dataset.redact import REDACTED, is_secret_name, redact_settings
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 from exitscrape.evidence.reader import CapturesError, open_captures
 from exitscrape.evidence.writer import (
@@ -55,7 +56,7 @@ def result_settings(settings: BaseSettings) -> dict[str, Any]:
     for name in RESULT_SETTINGS:
         value = settings.get(name)
         values[name] = value.copy_to_dict() if isinstance(value, BaseSettings) else value
-    return values
+    return redact_settings(values)
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
@@ -66,13 +67,20 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
     ]
 
 
+def _without_secrets(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Request headers as captures (and releases) show them: a credential the crawl sent
+    (``Authorization``, ``Proxy-Authorization``, an API key header) keeps its name, not its
+    value (:mod:`exitscrape.dataset.redact`)."""
+    return [(name, REDACTED if is_secret_name(name) else value) for name, value in headers]
+
+
 def exchange(request: Request, response: Response) -> Exchange:
     """What *request* and *response* are as a record."""
     served_from = None
     if "cached" in response.flags:
         served_from = REVALIDATED_NOTE if REVALIDATED in response.flags else CONFIRMED_NOTE
     cached_at = request.meta.get("cache_timestamp") if served_from else None
-    request_headers = _headers(request.headers)
+    request_headers = _without_secrets(_headers(request.headers))
     if not any(name.lower() == "host" for name, _ in request_headers):
         request_headers.insert(0, ("Host", request.url.split("/", 3)[2]))
     return Exchange(

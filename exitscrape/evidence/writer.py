@@ -15,7 +15,9 @@ A version's ``captures.warc.gz`` is WARC/1.1, one gzip member per record:
 
 Bodies are recorded as received: compressed when the server compressed them
 (``Content-Encoding``), de-chunked (a ``Transfer-Encoding`` header is left out, as are header
-lines whose name is not an HTTP token). A response the HTTP cache answered (the site said
+lines whose name is not an HTTP token); a request header carrying a credential
+(``Authorization``, ``Proxy-Authorization``, an API key) is recorded with its name and the value
+``<redacted>``: captures are published. A response the HTTP cache answered (the site said
 ``304 Not Modified``, or the quick check had confirmed the page earlier in the run) is recorded
 with the cached body and headers and says so in ``Exitscrape-Served-From`` (and when that body was
 downloaded, in ``Exitscrape-Cached-At``): a version's captures hold every body it was built from.

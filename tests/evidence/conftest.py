@@ -29,6 +29,8 @@ from exitscrape.snapshot.server import SiteServer
 from tests.conftest import FaultHandler, FaultServer, copy_site, crawl
 
 GZIP_PAGE = "/team-ter-terrorists-extremists-and-radicals.html"
+#: A credential the crawl sends with every request (an operator's API token, say).
+SECRET = "tok-3f9a1c7e"
 LINKS = {
     "moved.html": "redirect to a page crawled anyway",
     "renamed.html": "redirect to a page met only through it",
@@ -123,8 +125,9 @@ class Crawled:
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Crawled:
     root = tmp_path_factory.mktemp("evidence")
     site, data = evidence_site(root), root / "data"
+    headers = json.dumps({"Authorization": f"Bearer {SECRET}", "X-Api-Key": SECRET})
     with faulty(EvidenceServer(site)) as server:
-        result = crawl(server.url, data)
+        result = crawl(server.url, data, "-s", f"DEFAULT_REQUEST_HEADERS={headers}")
         requests = list(server.requests)
     assert result.returncode == 0, result.stderr
     version = DatasetStore(data).latest()

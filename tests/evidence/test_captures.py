@@ -3,6 +3,7 @@ back record by record, whose bodies are the ones the pages table hashed."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import subprocess
@@ -12,7 +13,7 @@ from collections import Counter
 import exitscrape
 from exitscrape import __version__
 from exitscrape.dataset.store import DatasetStore
-from tests.evidence.conftest import GZIP_PAGE, console_script, manifest, records
+from tests.evidence.conftest import GZIP_PAGE, SECRET, console_script, manifest, records
 
 
 def test_warcio_checks_and_indexes_the_captures(crawled) -> None:
@@ -86,6 +87,14 @@ def test_every_exchange_is_recorded_with_its_request(crawled) -> None:
     ]:
         assert exchanges[expected] == 1, expected
     assert not any(path == "/private.html" for _, path, _ in exchanges)  # robots.txt forbids it
+
+
+def test_credentials_the_crawl_sent_are_not_kept(crawled) -> None:
+    """Captures are published (a release's WACZ): an Authorization header keeps its name only."""
+    assert SECRET.encode() not in gzip.decompress(crawled.captures.read_bytes())
+    request = next(r for r in records(crawled.captures) if r["type"] == "request")
+    assert request["http"].get_header("Authorization") == "<redacted>"
+    assert request["http"].get_header("X-Api-Key") == "<redacted>"
 
 
 def test_record_headers(crawled) -> None:
