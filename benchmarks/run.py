@@ -80,6 +80,7 @@ class Run:
     cpu_s: float = 0.0  # user + system CPU time of the crawl process (and its children)
     load_1min: float = 0.0  # the machine's load average when the run started
     timed_out: bool = False
+    server_cpu_s: float = 0.0  # CPU time the web server used meanwhile
 
 
 def _settings_args(settings: dict[str, str]) -> list[str]:
@@ -113,10 +114,17 @@ sys.exit(code)
 """
 
 
-def measure(kind: str, command: Sequence[str], cwd: Path, timeout: float = 0) -> Run:
+def measure(
+    kind: str,
+    command: Sequence[str],
+    cwd: Path,
+    timeout: float = 0,
+    server: servers.ServerContext | None = None,
+) -> Run:
     """Run *command* (killed after *timeout* seconds, if not 0); its wall time, CPU time and
-    peak resident set size."""
+    peak resident set size, and the CPU time *server* used meanwhile."""
     load = os.getloadavg()[0]
+    server_cpu = servers.server_cpu_seconds(server) if server else 0.0
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.run(
             [sys.executable, "-c", _WRAPPER, str(timeout), *command],
@@ -127,6 +135,8 @@ def measure(kind: str, command: Sequence[str], cwd: Path, timeout: float = 0) ->
         )
         log.seek(0)
         output = log.read()
+    if server:
+        server_cpu = servers.server_cpu_seconds(server) - server_cpu
     found = re.findall(r"benchmark-measure ([0-9.e-]+) ([0-9]+) ([0-9.e-]+) ([01])", output)
     if not found:
         raise SystemExit(f"could not measure {kind}:\n{output[-3000:]}")
@@ -140,13 +150,15 @@ def measure(kind: str, command: Sequence[str], cwd: Path, timeout: float = 0) ->
         cpu_s=float(cpu),
         load_1min=load,
         timed_out=timed_out == "1",
+        server_cpu_s=server_cpu,
     )
 
 
 def _show(run: Run, label: str | None = None) -> str:
     return (
         f"{label or run.kind:10s} {run.wall_s:7.2f} s  cpu {run.cpu_s:6.2f} s  "
-        f"{run.peak_rss_mib:6.0f} MiB  load {run.load_1min:.2f}"
+        f"{run.peak_rss_mib:6.0f} MiB  server cpu {run.server_cpu_s:5.2f} s  "
+        f"load {run.load_1min:.2f}"
     )
 
 
@@ -188,9 +200,14 @@ def check(run: Run, site: sitegen.Site) -> None:
 
 
 def crawl_benchmark(
-    site: sitegen.Site, url: str, repeats: int, work: Path, floor_settings: dict[str, str]
+    site: sitegen.Site,
+    server: servers.ServerContext,
+    repeats: int,
+    work: Path,
+    floor_settings: dict[str, str],
 ) -> dict[str, Any]:
     """Floor and exitscrape crawls, alternating, *repeats* each."""
+    url = server.url
     runs: list[Run] = []
     for repeat in range(repeats):
         order = ("floor", "exitscrape") if repeat % 2 == 0 else ("exitscrape", "floor")
@@ -200,7 +217,7 @@ def crawl_benchmark(
             else:
                 data_dir = work / f"data-{site.shape}-{site.programme_pages}-{repeat}"
                 command = exitscrape_command(url, data_dir, CRAWL_SETTINGS)
-            run = measure(kind, command, work)
+            run = measure(kind, command, work, server=server)
             check(run, site)
             runs.append(run)
             print(f"  {_show(run)}", flush=True)
@@ -227,6 +244,7 @@ def crawl_benchmark(
         "median_pair_cpu_ratio": statistics.median(
             o.cpu_s / f.cpu_s for o, f in zip(ours, floor, strict=True)
         ),
+        "server_cpu_s": statistics.median(r.server_cpu_s for r in runs),
         "floor_peak_rss_mib": statistics.median(r.peak_rss_mib for r in floor),
         "exitscrape_peak_rss_mib": statistics.median(r.peak_rss_mib for r in ours),
         "load_1min": [r.load_1min for r in runs],
@@ -258,10 +276,10 @@ def incremental_benchmark(
         if policy:
             settings["HTTPCACHE_POLICY"] = policy
         command = exitscrape_command(url, base / "data", settings)
-        cold = measure("exitscrape", command, work)
+        cold = measure("exitscrape", command, work, server=server)
         check(cold, site)
         seen = len(server.requests)
-        rerun = measure("exitscrape", command, work)
+        rerun = measure("exitscrape", command, work, server=server)
         check(rerun, site)
         if "unchanged" not in rerun.output:
             raise SystemExit(f"the rerun of an unchanged site published:\n{rerun.output[-2000:]}")
@@ -270,7 +288,7 @@ def incremental_benchmark(
         text = page.read_text(encoding="utf-8")
         assert text.count(organisation) == 1, f"{page} does not hold its organisation once"
         page.write_text(text.replace(organisation, f"{organisation} r{repeat}"), encoding="utf-8")
-        after_change = measure("exitscrape", command, work)
+        after_change = measure("exitscrape", command, work, server=server)
         check(after_change, site)
         if "published version" not in after_change.output:
             raise SystemExit(f"a changed page did not publish:\n{after_change.output[-2000:]}")
@@ -305,7 +323,11 @@ def incremental_benchmark(
 
 
 def link_flood_benchmark(
-    site: sitegen.Site, url: str, work: Path, timeout: float, with_floor: bool
+    site: sitegen.Site,
+    server: servers.ServerContext,
+    work: Path,
+    timeout: float,
+    with_floor: bool,
 ) -> dict[str, Any]:
     """Peak memory of ``exitscrape crawl`` (and, if asked, the floor) on a site whose start page
     holds a flood of on-site links; a crawl still running after *timeout* seconds is stopped and
@@ -315,13 +337,14 @@ def link_flood_benchmark(
         "start_page_bytes": site.bytes,
         "timeout_s": timeout,
     }
+    url = server.url
     kinds = ("exitscrape", "floor") if with_floor else ("exitscrape",)
     for kind in kinds:
         if kind == "floor":
             command = floor_command(url, CRAWL_SETTINGS)
         else:
             command = exitscrape_command(url, work / "data-link-flood", CRAWL_SETTINGS)
-        run = measure(kind, command, work, timeout=timeout)
+        run = measure(kind, command, work, timeout=timeout, server=server)
         if not run.timed_out:
             check(run, site)
         print(f"  {_show(run)}{'  (stopped: timeout)' if run.timed_out else ''}", flush=True)
@@ -788,9 +811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with serve(site.root) as server:
                     if size in args.sizes and "crawl" not in args.skip:
                         results["crawl"].append(
-                            crawl_benchmark(
-                                site, server.url, args.repeats, work, args.floor_setting
-                            )
+                            crawl_benchmark(site, server, args.repeats, work, args.floor_setting)
                         )
                         if "dataset" not in args.skip and shape == args.shapes[0]:
                             data_dir = work / f"data-{shape}-{size}-0"
@@ -818,7 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             with serve(site.root) as server:
                 results["link_flood"] = link_flood_benchmark(
-                    site, server.url, work, args.link_flood_timeout, args.link_flood_floor
+                    site, server, work, args.link_flood_timeout, args.link_flood_floor
                 )
             shutil.rmtree(site.root)
     results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from exitscrape.snapshot.server import SiteServer
@@ -50,6 +49,7 @@ http {{
     default_type application/octet-stream;
     log_format bench '$request_method $request_uri $status';
     access_log {tmp}/access.log bench;
+    log_not_found off;
     client_body_temp_path {tmp}/client_body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
@@ -69,16 +69,6 @@ http {{
     }}
 }}
 """
-
-
-class Server(Protocol):
-    """What the benchmark needs of a server."""
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def requests(self) -> list[tuple[str, str, int]]: ...
 
 
 def nginx_binary() -> str | None:
@@ -127,6 +117,23 @@ class NginxServer:
             target, _, status = rest.rpartition(" ")
             found.append((method, unquote(urlsplit(target).path), int(status)))
         return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time nginx (master and workers) has used so far."""
+        if self._process is None:
+            return 0.0
+        pids = [self._process.pid]
+        children = Path(f"/proc/{self._process.pid}/task/{self._process.pid}/children")
+        if children.exists():
+            pids += [int(pid) for pid in children.read_text().split()]
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def version(self) -> str:
         done = subprocess.run([self.binary, "-v"], capture_output=True, text=True)
@@ -197,6 +204,18 @@ class NginxServer:
             self._tmp = None
 
 
+ServerContext = NginxServer | SiteServer
+"""A server to use in a ``with`` block: ``url``, ``requests`` (method, path, status)."""
+
+
+def server_cpu_seconds(server: ServerContext) -> float:
+    """CPU time the server has used so far: nginx's processes, or this process (whose only
+    work while a crawl runs is the Python server's threads)."""
+    if isinstance(server, NginxServer):
+        return server.cpu_seconds()
+    return time.process_time()
+
+
 def make_server(kind: str, root: Path, workers: str = "1", gzip: bool = False) -> ServerContext:
     """The server *kind* (``nginx`` or ``python``) for *root*, to use in a ``with`` block."""
     if kind == "nginx":
@@ -204,6 +223,3 @@ def make_server(kind: str, root: Path, workers: str = "1", gzip: bool = False) -
     if kind == "python":
         return SiteServer(root)
     raise ValueError(f"unknown server {kind!r}")
-
-
-ServerContext = NginxServer | SiteServer
