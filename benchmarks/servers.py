@@ -85,7 +85,7 @@ def _free_port() -> int:
 class NginxServer:
     """``with NginxServer(root) as server: crawl(server.url)``: nginx serving *root* on loopback."""
 
-    def __init__(self, root: Path, workers: str = "1", gzip: bool = False) -> None:
+    def __init__(self, root: Path, workers: str = "1", gzip: bool = False, port: int = 0) -> None:
         binary = nginx_binary()
         if binary is None:
             raise FileNotFoundError(f"nginx is not installed: {INSTALL_HINT}")
@@ -93,6 +93,7 @@ class NginxServer:
         self.root = Path(root).resolve()
         self.workers = workers
         self.gzip = gzip
+        self.fixed_port = port  # 0: any free port
         self.port = 0
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -151,7 +152,7 @@ class NginxServer:
         )
 
     def _start(self) -> bool:
-        self.port = _free_port()
+        self.port = self.fixed_port or _free_port()
         conf = self.tmp / "nginx.conf"
         conf.write_text(self.config(), encoding="utf-8")
         (self.tmp / "access.log").unlink(missing_ok=True)
@@ -184,7 +185,7 @@ class NginxServer:
 
     def __enter__(self) -> NginxServer:
         self._tmp = tempfile.TemporaryDirectory(prefix="exitscrape-nginx-")
-        for _ in range(5):
+        for _ in range(1 if self.fixed_port else 5):
             if self._start():
                 return self
         log = self.tmp / "error.log"
