@@ -8,7 +8,8 @@ clock (``CLOCK_MONOTONIC``, shared by both processes) and its CPU time at each p
 and the parent adds what happens before the child's first line (interpreter start-up) and after
 its last (Python's teardown, or exitscrape's ``os._exit``). Phases: start-up, imports (Scrapy,
 Twisted and the command's own modules; later lazy imports count where they happen), building
-the crawler (up to ``engine_started``), the crawl (to the engine's ``close_spider``), closing
+the crawler (up to ``engine_started``), a rerun's quick check (until it finds a difference), the
+crawl (to the engine's ``close_spider``), closing
 (for exitscrape: assembly, gates, Parquet, quick-check plan, run report; each also timed on its
 own), the reactor's stop, and exit. The crawl's settings default to the benchmark's
 (benchmarks/run.py); medians over ``--repeats`` runs are printed as a table.
@@ -100,6 +101,16 @@ def _hook_exitscrape() -> None:
     _timed(recheck, "write_plan", "quick-check plan")
     _timed(runreport, "write", "run report")
     _timed(dataset.DatasetPipeline, "_publish", "all of publishing")
+    from exitscrape.spiders.exit_practices import ExitPracticesSpider
+
+    start_request = ExitPracticesSpider._start_request
+
+    def crawl_begins(self: ExitPracticesSpider) -> Any:
+        if self.quick_check is not None and not self._crawling:
+            mark("quick check")  # a rerun's check found a difference: the crawl begins
+        return start_request(self)
+
+    ExitPracticesSpider._start_request = crawl_begins  # type: ignore[method-assign]
 
 
 def _report(path: str) -> None:
@@ -148,6 +159,7 @@ PHASES = (
     "start-up",
     "imports",
     "build crawler",
+    "quick check",
     "crawl",
     "close spider",
     "stop reactor",
