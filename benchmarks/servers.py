@@ -28,8 +28,8 @@ INSTALL_HINT = "apt-get install -y nginx  (or: sudo benchmarks/setup.sh)"
 
 _CONF = """\
 {user}worker_processes {workers};
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
+pid "{tmp}/nginx.pid";
+error_log "{tmp}/error.log" warn;
 daemon off;
 
 events {{
@@ -48,13 +48,13 @@ http {{
     }}
     default_type application/octet-stream;
     log_format bench '$request_method $request_uri $status';
-    access_log {tmp}/access.log bench;
+    access_log "{tmp}/access.log" bench;
     log_not_found off;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
+    client_body_temp_path "{tmp}/client_body";
+    proxy_temp_path "{tmp}/proxy";
+    fastcgi_temp_path "{tmp}/fastcgi";
+    uwsgi_temp_path "{tmp}/uwsgi";
+    scgi_temp_path "{tmp}/scgi";
     sendfile on;
     tcp_nopush on;
     gzip {gzip};
@@ -64,7 +64,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;
-        root {root};
+        root "{root}";
         index index.html;
     }}
 }}
