@@ -40,13 +40,16 @@ import sitegen  # noqa: E402  (beside this script, not a package)
 
 from exitscrape.snapshot.server import SNAPSHOT_DIR, SiteServer  # noqa: E402
 
-#: The settings of the acceptance check: delays, AutoThrottle and the HTTP cache off, 16 at once.
+#: The settings of the acceptance check: delays, AutoThrottle and the HTTP cache off, 16 at once;
+#: the page budget and depth limit off too (they fit the live site, not 10,000 generated pages).
 CRAWL_SETTINGS = {
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",
     "HTTPCACHE_ENABLED": "False",
     "CONCURRENT_REQUESTS": "16",
     "LOG_LEVEL": "WARNING",
+    "CLOSESPIDER_PAGECOUNT": "0",
+    "DEPTH_LIMIT": "0",
 }
 #: The incremental rerun: exitscrape's own HTTP cache (on by default; every page revalidated with
 #: If-None-Match / If-Modified-Since, an unchanged page answered 304).

@@ -306,6 +306,8 @@ def _archive_settings(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exitscrape.dataset.quality import BOUNDS
+
     overrides: dict[str, Any] = {"LOG_LEVEL": _log_level(args)}
     if args.quiet:
         overrides["EXITSCRAPE_PROGRESS"] = "off"
@@ -347,7 +349,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     reason = run.reason or "publishing did not complete (see the log above)"
     echo_error(f"exitscrape crawl: FAILED, nothing published: {one_line(reason)}")
-    if run.outcome is Outcome.GATE_FAILED:
+    bound = BOUNDS.get(run.finish_reason or "")
+    if run.outcome is Outcome.GATE_FAILED and bound:
+        echo_error(
+            f"exitscrape crawl: if the site really grew that much, raise {bound.setting} "
+            f"(-s {bound.setting}=N; 0 turns the bound off)"
+        )
+    elif run.outcome is Outcome.GATE_FAILED:
         echo_error("exitscrape crawl: if the site really changed this much, rerun with --force")
     if run.report:
         echo_error(f"exitscrape crawl: run report: {run.report}")

@@ -30,7 +30,7 @@ from exitscrape import __version__
 from exitscrape.archive.addon import archive_source
 from exitscrape.dataset.assemble import Tables, assemble
 from exitscrape.dataset.identity import carry_ids
-from exitscrape.dataset.quality import Thresholds, check
+from exitscrape.dataset.quality import BOUNDS, Thresholds, check
 from exitscrape.dataset.redact import redact_urls
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.dataset.wording import plural
@@ -198,7 +198,8 @@ class PublishExtension:
             run.as_of, run.source = source.manifest(captured)
         run.gates = check(tables, previous, reason, Thresholds.from_settings(settings))
         failed = [gate for gate in run.gates if not gate.passed]
-        if tables.programmes.num_rows == 0:
+        force = settings.getbool("EXITSCRAPE_FORCE")
+        if tables.programmes.num_rows == 0 and (force or reason not in BOUNDS):
             start = run.start_url
             message = "no programme page was crawled successfully"
             if errors.get(start or "") or not kinds:
@@ -207,7 +208,7 @@ class PublishExtension:
                 )
             self._set(Outcome.FAILED, message)
             return
-        if failed and not settings.getbool("EXITSCRAPE_FORCE"):
+        if failed and not force:
             self._set(
                 Outcome.GATE_FAILED,
                 "; ".join(f"quality gate {gate.gate} failed: {gate.message}" for gate in failed),

@@ -18,6 +18,9 @@ from exitscrape.extraction.encoding import page_encoding
 from exitscrape.items import HTML_MEDIA_TYPES
 from exitscrape.spiders.meta import MEMENTO
 
+#: The message of Scrapy's RobotsTxtMiddleware for a URL robots.txt forbids.
+_ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+
 
 def header(response: Response, name: bytes) -> str | None:
     """A response header's value as text (latin-1, as HTTP defines it), or ``None``."""
@@ -80,7 +83,7 @@ def describe_failure(failure: Failure) -> FailureInfo:
     message = str(error).strip() or type(error).__name__
     if isinstance(error, ArchiveError):  # "not archived", the archive's answer: said in words
         return FailureInfo(None, message, skipped=False)
-    if isinstance(error, IgnoreRequest):
-        robots = "robots.txt" in message.lower()
+    if isinstance(error, IgnoreRequest):  # robots.txt, off the site: the message says which
+        robots = message == _ROBOTS_FORBIDDEN
         return FailureInfo(None, "disallowed by robots.txt" if robots else message, skipped=True)
     return FailureInfo(None, f"{type(error).__name__}: {message}", skipped=False)

@@ -2,7 +2,8 @@
 
 A URL is on the site when it is http(s) and has the start URL's host (with or without
 ``www.``) and port: ``http://site/`` and ``https://www.site/`` are one site, another host or
-port is another. Links, redirects and the quick check's plan are all held to it.
+port is another. Every request is held to it (:mod:`exitscrape.downloadermiddlewares.offsite`),
+whether a link, a redirect, a meta refresh or the quick check's plan led to it.
 """
 
 from __future__ import annotations
