@@ -375,6 +375,8 @@ def _archive_settings(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exitscrape.cli.overrides import check as overrides_check
+    from exitscrape.cli.overrides import project_settings
     from exitscrape.dataset.quality import BOUNDS
 
     overrides: dict[str, Any] = {"LOG_LEVEL": _log_level(args)}
@@ -388,10 +390,13 @@ def run(args: argparse.Namespace) -> int:
         overrides.update(SNAPSHOT_SETTINGS)
     try:
         overrides.update(_archive_settings(args))
-        overrides.update(parse_settings(args.settings))
+        given = parse_settings(args.settings)
+        for warning in overrides_check(given, project_settings(SETTINGS_MODULE)):
+            echo_error(f"exitscrape crawl: warning: {warning}")
     except ValueError as error:
         echo_error(f"exitscrape crawl: {error}")
         return 2
+    overrides.update(given)
     if args.data_dir:
         overrides["EXITSCRAPE_DATA_DIR"] = args.data_dir
     start_url = args.start_url

@@ -1,0 +1,91 @@
+"""``-s NAME=VALUE`` for ``exitscrape crawl``: read, and checked before the crawl starts.
+
+A value must be one its setting takes (what Scrapy's getters, or the quality gates, would make
+of it): a bad one is bad usage, named with what the setting expects, and nothing runs. A name
+that neither Scrapy nor exitscrape has only gets a warning: an enabled third-party component
+may read it, and its settings cannot all be known.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from scrapy.settings import BaseSettings, Settings, default_settings
+
+from exitscrape.dataset.quality import THRESHOLD_SETTINGS, threshold_value
+
+#: Settings whose default is a whole number though Scrapy reads them as any number.
+_FRACTIONAL = frozenset({"DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "DNS_TIMEOUT"})
+#: exitscrape's settings that take one of a few words.
+_CHOICES = {"EXITSCRAPE_PROGRESS": ("auto", "on", "off")}
+
+
+def project_settings(module: str) -> Settings:
+    """Scrapy's defaults with exitscrape's settings *module* over them."""
+    settings = Settings()
+    settings.setmodule(module, priority="project")
+    return settings
+
+
+def _problem(name: str, value: str, default: Any) -> str | None:
+    """What *name* expects, when *value* is not one of its values (else ``None``)."""
+    if name in THRESHOLD_SETTINGS.values():
+        try:
+            threshold_value(name, value)
+        except ValueError as error:
+            return str(error)
+        return None
+    expected = _expected(name, value, default)
+    return f"{name} expects {expected}" if expected else None
+
+
+def _expected(name: str, value: str, default: Any) -> str | None:
+    """What *name* expects, by its default's type, when *value* is not one of its values."""
+    if name in _CHOICES:
+        choices = _CHOICES[name]
+        return None if value.lower() in choices else "one of " + ", ".join(choices)
+    given = BaseSettings({name: value})
+    if isinstance(default, bool):
+        try:
+            given.getbool(name)
+        except ValueError:
+            return "True or False"
+    elif isinstance(default, int | float):
+        whole = isinstance(default, int) and name not in _FRACTIONAL
+        signed = "PRIORITY" in name  # a negative priority is a choice (DEPTH_PRIORITY = -1)
+        expected = ("a whole number" if whole else "a number") + ("" if signed else ", 0 or more")
+        try:
+            number = given.getint(name) if whole else given.getfloat(name)
+        except ValueError:
+            return expected
+        if not math.isfinite(number) or (number < 0 and not signed):
+            return expected
+    elif isinstance(default, dict | BaseSettings):
+        try:
+            given.getdict(name)
+        except ValueError:
+            return "a JSON object, e.g. {}"
+    return None
+
+
+def check(overrides: dict[str, str], known: BaseSettings) -> list[str]:
+    """Warnings about *overrides* (names no one knows); :class:`ValueError` naming the first
+    value its setting does not take. *known* holds the project's settings."""
+    warnings = []
+    names = {n for n in dir(default_settings) if n.isupper()} | set(known.attributes)
+    names |= set(THRESHOLD_SETTINGS.values())
+    for name, value in overrides.items():
+        if name not in names:
+            guess = difflib.get_close_matches(name, names, n=1)
+            hint = f" (did you mean {guess[0]}?)" if guess else ""
+            warnings.append(
+                f"-s {name}: neither Scrapy nor exitscrape has a setting of that name{hint}; "
+                "passed on in case a third-party component reads it"
+            )
+            continue
+        problem = _problem(name, value, known.get(name))
+        if problem is not None:
+            raise ValueError(f"-s {name}={value}: {problem}")
+    return warnings
