@@ -56,10 +56,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "  exitscrape crawl --archive wayback --at 2020-06   # the site as the Wayback Machine\n"
         "                                                   # held it in June 2020\n"
         "\nexit codes: 0 published or unchanged, 1 nothing usable crawled, 2 bad usage,\n"
-        "3 a quality gate failed or the crawl reached one of its bounds (nothing published),\n"
-        "4 another run holds the data dir's lock, 130 / 143 interrupted by Ctrl-C / SIGTERM\n"
-        "(nothing published; a second Ctrl-C stops at once). Every run writes\n"
-        "<data-dir>/runs/<run-id>.json (exitscrape runs).\n"
+        "3 a quality gate failed or the crawl reached one of its bounds (nothing published;\n"
+        "--force overrides a gate), "
+        "4 another run holds the data dir's lock, 130 / 143 interrupted\n"
+        "by Ctrl-C / SIGTERM (nothing published; a second Ctrl-C stops at once). Every run\n"
+        "writes <data-dir>/runs/<run-id>.json (exitscrape runs).\n"
         "\nbounds (docs/scheduling.md): CLOSESPIDER_PAGECOUNT, CLOSESPIDER_TIMEOUT, DEPTH_LIMIT,\n"
         "EXITSCRAPE_MAX_LINKS_PER_PAGE; EXITSCRAPE_URL_TIMEOUT limits each URL's attempts.\n"
         "Scheduling (cron, systemd, CI, scrapyd): docs/scheduling.md\n",
@@ -194,7 +195,8 @@ class Interrupts:
         from exitscrape.extensions.publish import PublishExtension
 
         echo_error(
-            f"exitscrape crawl: {self.signal}: stopping once the requests under way are "
+            ("\n" if sys.stderr.isatty() else "")  # below the progress line, if one is shown
+            + f"exitscrape crawl: {self.signal}: stopping once the requests under way are "
             "answered, publishing nothing (again to stop at once)"
         )
         publish = self.crawler.get_extension(PublishExtension)

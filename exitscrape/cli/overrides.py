@@ -15,11 +15,14 @@ from typing import Any
 from scrapy.settings import BaseSettings, Settings, default_settings
 
 from exitscrape.dataset.quality import THRESHOLD_SETTINGS, threshold_value
+from exitscrape.spiders.scope import check_start_url
 
 #: Settings whose default is a whole number though Scrapy reads them as any number.
 _FRACTIONAL = frozenset({"DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "DNS_TIMEOUT"})
 #: exitscrape's settings that take one of a few words.
 _CHOICES = {"EXITSCRAPE_PROGRESS": ("auto", "on", "off")}
+#: exitscrape's settings that take an http(s) URL (it goes into a request header).
+_URLS = frozenset({"EXITSCRAPE_CONTACT_URL"})
 
 
 def project_settings(module: str) -> Settings:
@@ -46,6 +49,12 @@ def _expected(name: str, value: str, default: Any) -> str | None:
     if name in _CHOICES:
         choices = _CHOICES[name]
         return None if value.lower() in choices else "one of " + ", ".join(choices)
+    if name in _URLS:
+        try:
+            check_start_url(value)
+        except ValueError:
+            return "an http(s) URL"
+        return None if value.isprintable() and " " not in value else "an http(s) URL"
     given = BaseSettings({name: value})
     if isinstance(default, bool):
         try:
@@ -87,5 +96,6 @@ def check(overrides: dict[str, str], known: BaseSettings) -> list[str]:
             continue
         problem = _problem(name, value, known.get(name))
         if problem is not None:
-            raise ValueError(f"-s {name}={value}: {problem}")
+            shown = value if value.isprintable() else repr(value)
+            raise ValueError(f"-s {name}={shown}: {problem}")
     return warnings

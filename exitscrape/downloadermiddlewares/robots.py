@@ -137,7 +137,7 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
 
     def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
         delay = robotparser.crawl_delay(self._user_agent)
-        if not delay or delay <= 0:
+        if delay is None or not delay > 0:  # none, negative, not a number
             return
         if delay > self._max_crawl_delay:
             logger.warning(

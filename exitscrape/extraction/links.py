@@ -8,8 +8,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from parsel import Selector
 
-# The start tag of a link (not <abbr>, <area>, <aside>, ...).
-_ANCHOR = re.compile(r"<a[\s>]", re.IGNORECASE)
+# The start tag of a link (not <abbr>, <area>, <aside>, ...; but <a/href=...>, which HTML
+# parsers read as a link too).
+_ANCHOR = re.compile(r"<a[\s/>]", re.IGNORECASE)
 
 
 def base_url(selector: Selector, url: str) -> str:

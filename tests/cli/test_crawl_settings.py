@@ -42,13 +42,20 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         ("AUTOTHROTTLE_ENABLED=perhaps", "AUTOTHROTTLE_ENABLED expects True or False"),
         ("EXITSCRAPE_PROGRESS=maybe", "EXITSCRAPE_PROGRESS expects one of auto, on, off"),
         ("DOWNLOAD_SLOTS=[1", "DOWNLOAD_SLOTS expects a JSON object, e.g. {}"),
+        ("EXITSCRAPE_CONTACT_URL=mailto:me", "EXITSCRAPE_CONTACT_URL expects an http(s) URL"),
+        (  # it goes into a header
+            "EXITSCRAPE_CONTACT_URL=https://x.org/\r\nX-Injected: 1",
+            "EXITSCRAPE_CONTACT_URL expects an http(s) URL",
+        ),
     ],
 )
 def test_a_bad_value_exits_2_naming_the_setting(server, tmp_path, setting, expected) -> None:
     result = crawl(server.url, tmp_path / "data", "-s", setting)
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()  # one clear line, no traceback, no log
-    assert line == f"exitscrape crawl: -s {setting}: {expected}"
+    name, _, value = setting.partition("=")
+    shown = setting if value.isprintable() else f"{name}={value!r}"
+    assert line == f"exitscrape crawl: -s {shown}: {expected}"
     assert server.requests == []  # checked before the crawl starts
     assert not (tmp_path / "data").exists()
 

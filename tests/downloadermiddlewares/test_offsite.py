@@ -26,6 +26,7 @@ def test_meta_refresh_and_redirects_off_the_site_reach_nothing(tmp_path: Path) -
     with SiteServer(offsite, host="127.0.0.2") as other_host, SiteServer(offsite) as other_port:
         targets = {"host": other_host.url + "index.html", "port": other_port.url + "index.html"}
         pages = {f"/refresh-{k}.html": refresh(url) for k, url in targets.items()}
+        pages["/refresh-file.html"] = refresh("file:///etc/passwd")  # another scheme
         site = small_site(tmp_path / "site", [*pages, "/redirect-port.html"], pages)
         server = FaultServer(site)
         moved = other_port.url + "moved.html"
@@ -44,6 +45,7 @@ def test_meta_refresh_and_redirects_off_the_site_reach_nothing(tmp_path: Path) -
         row = by_path[f"/refresh-{key}.html"]
         assert row.kind == "other" and row.final_url == url
         assert row.error == f"meta refresh to {url}, off the site: not followed"
+    assert by_path["/refresh-file.html"].final_url.endswith("/refresh-file.html")  # not followed
     redirect = by_path["/redirect-port.html"]
     assert redirect.kind == "other"
     assert redirect.error == f"redirect to {moved}, off the site: not followed"

@@ -15,6 +15,7 @@ import pytest
 import exitscrape.settings as project
 from exitscrape.dataset.quality import BOUNDS
 from exitscrape.dataset.store import DatasetStore
+from exitscrape.extraction.links import more_links_than
 from exitscrape.spidermiddlewares.depth import FINISH_REASON as DEPTH_LIMIT
 from exitscrape.spiders.exit_practices import TOO_MANY_LINKS
 from tests.conftest import FAST, REPO, FaultHandler, FaultServer, crawl, report
@@ -133,3 +134,8 @@ def test_every_bound_is_named_and_on_by_default() -> None:
     assert {DEPTH_LIMIT, TOO_MANY_LINKS} <= set(BOUNDS)
     for bound in BOUNDS.values():
         assert getattr(project, bound.setting) > 0
+
+
+def test_links_are_counted_as_html_parsers_read_them() -> None:
+    page = "<A HREF=/1>1</A> <a\nhref=/2>2</a> <a/href=/3>3</a> <abbr>x</abbr> <area> <aside>"
+    assert more_links_than(page, 2) and not more_links_than(page, 3)
