@@ -393,11 +393,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         overrides.update(_archive_settings(args))
         given = parse_settings(args.settings)
-        for warning in overrides_check(given, project_settings(SETTINGS_MODULE)):
-            echo_error(f"exitscrape crawl: warning: {warning}")
     except ValueError as error:
         echo_error(f"exitscrape crawl: {error}")
         return 2
+    checked = overrides_check(given, project_settings(SETTINGS_MODULE))
+    for line in checked.errors:
+        echo_error(f"exitscrape crawl: {line}")
+    if checked.errors:
+        return 2
+    for line in checked.warnings:
+        echo_error(f"exitscrape crawl: warning: {line}")
     overrides.update(given)
     if args.data_dir:
         overrides["EXITSCRAPE_DATA_DIR"] = args.data_dir

@@ -1,7 +1,8 @@
 """``-s NAME=VALUE`` for ``exitscrape crawl``: read, and checked before the crawl starts.
 
 A value must be one its setting takes (what Scrapy's getters, or the quality gates, would make
-of it): a bad one is bad usage, named with what the setting expects, and nothing runs. A name
+of it): a bad one is bad usage, a line naming the setting and what it expects for each, and
+nothing runs. A name
 that neither Scrapy nor exitscrape has only gets a warning: an enabled third-party component
 may read it, and its settings cannot all be known.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from scrapy.settings import BaseSettings, Settings, default_settings
 
@@ -79,23 +80,28 @@ def _expected(name: str, value: str, default: Any) -> str | None:
     return None
 
 
-def check(overrides: dict[str, str], known: BaseSettings) -> list[str]:
-    """Warnings about *overrides* (names no one knows); :class:`ValueError` naming the first
-    value its setting does not take. *known* holds the project's settings."""
-    warnings = []
+class Checked(NamedTuple):
+    """What :func:`check` found: a line for each."""
+
+    errors: list[str]  # values their settings do not take: bad usage
+    warnings: list[str]  # names no one knows
+
+
+def check(overrides: dict[str, str], known: BaseSettings) -> Checked:
+    """Check *overrides* against the settings *known* (the project's, Scrapy's defaults under
+    them, and the gates' thresholds)."""
+    found = Checked([], [])
     names = {n for n in dir(default_settings) if n.isupper()} | set(known.attributes)
     names |= set(THRESHOLD_SETTINGS.values())
     for name, value in overrides.items():
         if name not in names:
             guess = difflib.get_close_matches(name, names, n=1)
             hint = f" (did you mean {guess[0]}?)" if guess else ""
-            warnings.append(
+            found.warnings.append(
                 f"-s {name}: neither Scrapy nor exitscrape has a setting of that name{hint}; "
                 "passed on in case a third-party component reads it"
             )
-            continue
-        problem = _problem(name, value, known.get(name))
-        if problem is not None:
+        elif (problem := _problem(name, value, known.get(name))) is not None:
             shown = value if value.isprintable() else repr(value)
-            raise ValueError(f"-s {name}={shown}: {problem}")
-    return warnings
+            found.errors.append(f"-s {name}={shown}: {problem}")
+    return found

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from scrapy.settings import Settings
 
+from exitscrape.cli.crawl import SETTINGS_MODULE
+from exitscrape.cli.overrides import check, project_settings
 from exitscrape.downloadermiddlewares.politeness import Politeness, user_agent
 from exitscrape.snapshot.server import SiteServer
 from tests.conftest import crawl
@@ -19,45 +21,61 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield server
 
 
-@pytest.mark.parametrize(
-    ("setting", "expected"),
-    [
-        ("DOWNLOAD_DELAY=abc", "DOWNLOAD_DELAY expects a number, 0 or more"),
-        ("DOWNLOAD_DELAY=-1", "DOWNLOAD_DELAY expects a number, 0 or more"),
-        (
-            "EXITSCRAPE_GATE_MAX_FAILED_SHARE=lots",
-            "EXITSCRAPE_GATE_MAX_FAILED_SHARE expects a share between 0 and 1 (e.g. 0.25)",
-        ),
-        (
-            "EXITSCRAPE_GATE_MAX_FAILED_SHARE=1.5",
-            "EXITSCRAPE_GATE_MAX_FAILED_SHARE expects a share between 0 and 1 (e.g. 0.25)",
-        ),
-        (
-            "EXITSCRAPE_GATE_MIN_PROGRAMMES=2.5",
-            "EXITSCRAPE_GATE_MIN_PROGRAMMES expects a whole number, 0 or more",
-        ),
-        ("CONCURRENT_REQUESTS=many", "CONCURRENT_REQUESTS expects a whole number, 0 or more"),
-        ("DEPTH_LIMIT=nan", "DEPTH_LIMIT expects a whole number, 0 or more"),
-        ("EXITSCRAPE_URL_TIMEOUT=inf", "EXITSCRAPE_URL_TIMEOUT expects a number, 0 or more"),
-        ("AUTOTHROTTLE_ENABLED=perhaps", "AUTOTHROTTLE_ENABLED expects True or False"),
-        ("EXITSCRAPE_PROGRESS=maybe", "EXITSCRAPE_PROGRESS expects one of auto, on, off"),
-        ("DOWNLOAD_SLOTS=[1", "DOWNLOAD_SLOTS expects a JSON object, e.g. {}"),
-        ("EXITSCRAPE_CONTACT_URL=mailto:me", "EXITSCRAPE_CONTACT_URL expects an http(s) URL"),
-        (  # it goes into a header
-            "EXITSCRAPE_CONTACT_URL=https://x.org/\r\nX-Injected: 1",
-            "EXITSCRAPE_CONTACT_URL expects an http(s) URL",
-        ),
-    ],
-)
-def test_a_bad_value_exits_2_naming_the_setting(server, tmp_path, setting, expected) -> None:
-    result = crawl(server.url, tmp_path / "data", "-s", setting)
-    assert result.returncode == 2
-    (line,) = result.stderr.splitlines()  # one clear line, no traceback, no log
+BAD = {
+    "DOWNLOAD_DELAY=abc": "DOWNLOAD_DELAY expects a number, 0 or more",
+    "DOWNLOAD_TIMEOUT=-1": "DOWNLOAD_TIMEOUT expects a number, 0 or more",
+    "EXITSCRAPE_GATE_MAX_FAILED_SHARE=lots": (
+        "EXITSCRAPE_GATE_MAX_FAILED_SHARE expects a share between 0 and 1 (e.g. 0.25)"
+    ),
+    "EXITSCRAPE_GATE_MIN_COVERAGE_RATIO=1.5": (
+        "EXITSCRAPE_GATE_MIN_COVERAGE_RATIO expects a share between 0 and 1 (e.g. 0.25)"
+    ),
+    "EXITSCRAPE_GATE_MIN_PROGRAMMES=2.5": (
+        "EXITSCRAPE_GATE_MIN_PROGRAMMES expects a whole number, 0 or more"
+    ),
+    "CONCURRENT_REQUESTS=many": "CONCURRENT_REQUESTS expects a whole number, 0 or more",
+    "DEPTH_LIMIT=nan": "DEPTH_LIMIT expects a whole number, 0 or more",
+    "EXITSCRAPE_URL_TIMEOUT=inf": "EXITSCRAPE_URL_TIMEOUT expects a number, 0 or more",
+    "AUTOTHROTTLE_ENABLED=perhaps": "AUTOTHROTTLE_ENABLED expects True or False",
+    "EXITSCRAPE_PROGRESS=maybe": "EXITSCRAPE_PROGRESS expects one of auto, on, off",
+    "DOWNLOAD_SLOTS=[1": "DOWNLOAD_SLOTS expects a JSON object, e.g. {}",
+    # It goes into a header: no line breaks (shown escaped, on one line).
+    "EXITSCRAPE_CONTACT_URL=https://x.org/\r\nX-Injected: 1": (
+        "EXITSCRAPE_CONTACT_URL expects an http(s) URL"
+    ),
+}
+
+
+def shown(setting: str) -> str:
     name, _, value = setting.partition("=")
-    shown = setting if value.isprintable() else f"{name}={value!r}"
-    assert line == f"exitscrape crawl: -s {shown}: {expected}"
+    return setting if value.isprintable() else f"{name}={value!r}"
+
+
+def test_bad_values_exit_2_each_named_with_what_its_setting_takes(server, tmp_path) -> None:
+    settings = [arg for setting in BAD for arg in ("-s", setting)]
+    # A good value too; for a name given twice, the last value is the one that counts.
+    result = crawl(server.url, tmp_path / "data", "-s", "DOWNLOAD_DELAY=2", *settings)
+    assert result.returncode == 2
+    # A line each, and nothing else: no traceback, no log.
+    assert sorted(result.stderr.splitlines()) == sorted(
+        f"exitscrape crawl: -s {shown(setting)}: {expected}" for setting, expected in BAD.items()
+    )
     assert server.requests == []  # checked before the crawl starts
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("mailto:me", "an http(s) URL"),
+        ("https://example.org/ x", "an http(s) URL"),
+        ("https://example.org/contact", None),
+    ],
+)
+def test_the_contact_url_must_be_a_web_address(value: str, problem: str | None) -> None:
+    found = check({"EXITSCRAPE_CONTACT_URL": value}, project_settings(SETTINGS_MODULE))
+    expected = f"-s EXITSCRAPE_CONTACT_URL={value}: EXITSCRAPE_CONTACT_URL expects {problem}"
+    assert found.errors == ([expected] if problem else []) and found.warnings == []
 
 
 def test_an_unknown_setting_is_a_warning_and_the_crawl_runs(server, tmp_path) -> None:
@@ -73,8 +91,7 @@ def test_an_unknown_setting_is_a_warning_and_the_crawl_runs(server, tmp_path) ->
 
 def settings(**given: tuple[object, str]) -> Settings:
     """Project settings with *given* (value, priority) over them, adjusted by the add-on."""
-    result = Settings()
-    result.setmodule("exitscrape.settings", priority="project")
+    result = project_settings(SETTINGS_MODULE)
     for name, (value, priority) in given.items():
         result.set(name, value, priority)
     Politeness().update_settings(result)

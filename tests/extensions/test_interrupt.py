@@ -6,10 +6,12 @@ holds one of their requests."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,21 +57,31 @@ class Crawl:
         return self.proc.returncode
 
 
-@pytest.fixture
-def published(tmp_path: Path):
-    """A hanging server over a copy of the snapshot, a published version, and a change since."""
-    site, data = copy_site(tmp_path), tmp_path / "data"
+@pytest.fixture(scope="module")
+def hanging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HangingServer, Path]]:
+    """A hanging server over a copy of the snapshot, a data dir with a version of it, and a
+    change to the site since."""
+    root = tmp_path_factory.mktemp("interrupt")
+    site, data = copy_site(root), root / "data"
     with HangingServer(site, HANG) as server:
         server.refuse_head = set()
         server.release.set()
         assert crawl(server.url, data).returncode == 0
-        (version,) = DatasetStore(data).versions()
-        server.release.clear()
-        server.hanging.clear()
         page = site / HII
         page.write_text(page.read_text().replace("HMPPS", "HMPPS, England and Wales"))
-        yield server, data, version
-        server.release.set()
+        yield server, data
+
+
+@pytest.fixture
+def published(hanging, tmp_path: Path) -> Iterator[tuple[HangingServer, Path, str]]:
+    """A copy of the data dir for one test, the server holding its next request again."""
+    server, data = hanging
+    data = Path(shutil.copytree(data, tmp_path / "data"))
+    (version,) = DatasetStore(data).versions()
+    server.release.clear()
+    server.hanging.clear()
+    yield server, data, version
+    server.release.set()
 
 
 def assert_consistent(data: Path, version: str, tmp: Path) -> None:
