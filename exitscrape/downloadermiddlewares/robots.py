@@ -35,6 +35,7 @@ from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 
 from exitscrape.archive.replay import NotArchived
+from exitscrape.extensions.outcome import SUMMARISED
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
             "disallowed, so nothing there is crawled",
             netloc,
             why,
+            extra={SUMMARISED: True},  # the run's failure names it
         )
 
     def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:

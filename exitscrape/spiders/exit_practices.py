@@ -17,6 +17,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from exitscrape.extensions.outcome import SUMMARISED
 from exitscrape.extraction.links import content_links, more_links_than
 from exitscrape.extraction.menu import category_of, read_menu
 from exitscrape.extraction.programme import ProgrammePage
@@ -117,7 +118,7 @@ class ExitPracticesSpider(SiteSpider):
                 f"more than {self.max_links} links (EXITSCRAPE_MAX_LINKS_PER_PAGE): not parsed, "
                 "the crawl stopped"
             )
-            self.logger.error("Failed %s: %s", response.url, error)
+            self.logger.error("Failed %s: %s", response.url, error, extra={SUMMARISED: True})
             yield self._page(response, body_sha256=digest, error=error)
             raise CloseSpider(TOO_MANY_LINKS)
         menu_read = self._menu_read
