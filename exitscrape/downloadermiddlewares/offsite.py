@@ -15,15 +15,10 @@ import logging
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 
-from exitscrape.spiders.scope import scope_of
+from exitscrape.spiders.scope import OffSiteRequest, scope_of
 
 logger = logging.getLogger(__name__)
-
-
-class OffSiteRequest(IgnoreRequest):
-    """A request the site's scope does not admit; its message says how it was reached."""
 
 
 def _refusal(request: Request) -> str:

@@ -180,7 +180,7 @@ class ExitPracticesSpider(SiteSpider):
             self.logger.warning("Failed %s: %s", request.url, info.error)
         yield PageItem(
             url=redirects[0] if redirects else request.url,
-            final_url=request.url if redirects else None,
+            final_url=info.final_url,
             status=info.status,
             fetched_at=_now(),
             referer=request.meta.get(meta.REFERER),

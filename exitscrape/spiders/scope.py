@@ -12,11 +12,17 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 
 DEFAULT_START_URL = "https://www.exit-practices.eu/"
 _SCHEMES = ("http", "https")
 # Links whose extension says "not a web page" are checked with HEAD (recorded, never parsed).
 _PAGE_EXTENSIONS = frozenset(("", ".html", ".htm", ".php", ".asp", ".aspx", ".jsp", "/"))
+
+
+class OffSiteRequest(IgnoreRequest):
+    """A request the site's scope does not admit, refused before it was sent; the message says
+    how it was reached (:mod:`exitscrape.downloadermiddlewares.offsite`)."""
 
 
 def check_start_url(url: str) -> str:
