@@ -180,7 +180,7 @@ def test_ci_workflow_crawls_on_a_schedule_and_publishes() -> None:
     args = build_parser().parse_args(shlex.split(crawl)[1:])
     assert args.func.__module__ == "exitscrape.cli.crawl" and args.force
     assert args.data_dir == "published/exit_programmes"
-    assert ("EXITSCRAPE_CACHE_DIR", "http-cache") in args.settings
+    assert "EXITSCRAPE_CACHE_DIR=http-cache" in args.settings
     cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))
     assert cache["with"]["path"] == "http-cache"
     assert "git push origin HEAD:datasets" in runs["Publish the new version"]
