@@ -103,6 +103,7 @@ def build(
         "forced": run.forced,
         "damaged_latest": run.damaged_latest,
         "finish_reason": run.finish_reason,
+        "signal": run.signal,
         "pages": {
             "requests": run.requests,
             "responses": run.responses,

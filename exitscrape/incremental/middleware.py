@@ -100,8 +100,8 @@ class QuickCheckMiddleware:
         info = describe_failure(failure)
         if request.method == "HEAD" and info.status in (405, 501):  # as the spider does
             return [self._request(request.meta[RECHECK_URL], method="GET")]
-        final_url = request.url if request.meta.get("redirect_urls") else None
-        self._compare(request.meta[RECHECK_URL], Answer(final_url, info.status, None, info.error))
+        answer = Answer(info.final_url, info.status, None, info.error)
+        self._compare(request.meta[RECHECK_URL], answer)
         return []
 
     def _compare(self, url: str, answer: Answer) -> None:

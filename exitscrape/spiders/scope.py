@@ -2,7 +2,8 @@
 
 A URL is on the site when it is http(s) and has the start URL's host (with or without
 ``www.``) and port: ``http://site/`` and ``https://www.site/`` are one site, another host or
-port is another. Links, redirects and the quick check's plan are all held to it.
+port is another. Every request is held to it (:mod:`exitscrape.downloadermiddlewares.offsite`),
+whether a link, a redirect, a meta refresh or the quick check's plan led to it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,17 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 
 DEFAULT_START_URL = "https://www.exit-practices.eu/"
 _SCHEMES = ("http", "https")
 # Links whose extension says "not a web page" are checked with HEAD (recorded, never parsed).
 _PAGE_EXTENSIONS = frozenset(("", ".html", ".htm", ".php", ".asp", ".aspx", ".jsp", "/"))
+
+
+class OffSiteRequest(IgnoreRequest):
+    """A request the site's scope does not admit, refused before it was sent; the message says
+    how it was reached (:mod:`exitscrape.downloadermiddlewares.offsite`)."""
 
 
 def check_start_url(url: str) -> str:
