@@ -16,7 +16,7 @@ import logging
 from scrapy import Request
 from scrapy.crawler import Crawler
 
-from exitscrape.spiders.scope import OffSiteRequest, scope_of
+from exitscrape.spiders.base import OffSiteRequest, scope_of
 
 logger = logging.getLogger(__name__)
 

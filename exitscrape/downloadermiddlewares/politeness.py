@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
-from scrapy.settings import BaseSettings
+from typing import TYPE_CHECKING
 
 from exitscrape import __version__
+
+if TYPE_CHECKING:  # exitscrape.settings builds USER_AGENT from here: no Scrapy import on load
+    from scrapy.settings import BaseSettings
 
 
 def user_agent(contact_url: str) -> str:

@@ -47,7 +47,7 @@ from exitscrape.extensions.runlock import LockBusy, RunLock
 from exitscrape.incremental import quickcheck
 from exitscrape.incremental.middleware import QuickCheckMiddleware
 from exitscrape.pipelines.collect import CollectPipeline
-from exitscrape.spiders.scope import scope_of
+from exitscrape.spiders.base import scope_of
 
 logger = logging.getLogger(__name__)
 

@@ -23,9 +23,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from exitscrape.incremental.quickcheck import Answer, QuickCheck
+from exitscrape.spiders.base import scope_of
 from exitscrape.spiders.meta import CONFIRMED_SHA256, RECHECK_URL
 from exitscrape.spiders.responses import body_sha256, describe_failure, is_html
-from exitscrape.spiders.scope import looks_like_page, scope_of
+from exitscrape.spiders.scope import looks_like_page
 
 logger = logging.getLogger(__name__)
 

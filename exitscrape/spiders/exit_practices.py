@@ -23,6 +23,7 @@ from exitscrape.extraction.menu import category_of, read_menu
 from exitscrape.extraction.programme import ProgrammePage
 from exitscrape.items import PageItem, SiteMenu
 from exitscrape.spiders import meta
+from exitscrape.spiders.base import SiteSpider
 from exitscrape.spiders.responses import (
     body_sha256,
     capture_fields,
@@ -32,7 +33,7 @@ from exitscrape.spiders.responses import (
     is_html,
     media_type,
 )
-from exitscrape.spiders.scope import DEFAULT_START_URL, SiteScope, SiteSpider, looks_like_page
+from exitscrape.spiders.scope import DEFAULT_START_URL, SiteScope, looks_like_page
 
 #: The finish reason of a crawl stopped by a page with more links than
 #: ``EXITSCRAPE_MAX_LINKS_PER_PAGE``.

@@ -16,8 +16,8 @@ from twisted.python.failure import Failure
 from exitscrape.archive.replay import ArchiveError, Memento
 from exitscrape.extraction.encoding import page_encoding
 from exitscrape.items import HTML_MEDIA_TYPES
+from exitscrape.spiders.base import OffSiteRequest
 from exitscrape.spiders.meta import MEMENTO
-from exitscrape.spiders.scope import OffSiteRequest
 
 #: The message of Scrapy's RobotsTxtMiddleware for a URL robots.txt forbids.
 _ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
