@@ -193,6 +193,7 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # Scrapy starts CONCURRENT_ITEMS (default 100) asyncio tasks for every response's output; our
-# callbacks yield a few items each and our pipelines are synchronous, so 100 only costs time
-# (about a tenth of a crawl's CPU at 1,000 pages). See BENCHMARKS.md ("Crawl").
-CONCURRENT_ITEMS = 8
+# callbacks yield a few items each and our pipelines are synchronous, so more than one only
+# costs time (100: about a quarter of a crawl's CPU; 8: 2.6 % more instructions than 1).
+# See BENCHMARKS.md ("Crawl").
+CONCURRENT_ITEMS = 1
