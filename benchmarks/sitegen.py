@@ -7,7 +7,11 @@ every N, so sites of different sizes differ only in how many programmes they hol
 
 Every tenth programme page is a Weebly copy of the previous one (same text, another URL and
 markup), about one programme in five is listed by a second category, and category lists are split
-into pages of :data:`PER_PAGE` programmes chained by "Next page" links outside the menu.
+into pages chained by "Next page" links outside the menu: :data:`PER_PAGE` programmes a page in
+the ``standard`` shape, 270 in the ``large-categories`` shape (:data:`SHAPES`).
+
+:func:`generate_link_flood` writes another kind of site: a start page of several megabytes whose
+content holds hundreds of thousands of on-site links (a hostile or broken page), for memory.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ _FIELD_LAYOUTS = LAYOUTS[:4]
 #: How a category page links its programmes (as the snapshot's category pages do).
 LISTING_STYLES = ("images", "text", "buttons", "image-readmore", "sentence")
 PER_PAGE = 24
+#: Site shapes: programme links per category page. ``large-categories`` is the shape of the
+#: independent measurement of issue 14 (about 270 programme links on each category page).
+SHAPES = {"standard": PER_PAGE, "large-categories": 270}
 
 _SETTINGS = (
     ("Exit programmes in prison", "exit-programmes-in-prison", ""),
@@ -563,9 +570,9 @@ def _listing(programmes: Sequence[Programme], style: str) -> str:
 
 
 def _category_pages(
-    slug: str, title: str, style: str, listed: Sequence[Programme]
+    slug: str, title: str, style: str, listed: Sequence[Programme], per_page: int = PER_PAGE
 ) -> dict[str, str]:
-    chunks = [listed[i : i + PER_PAGE] for i in range(0, len(listed), PER_PAGE)] or [[]]
+    chunks = [listed[i : i + per_page] for i in range(0, len(listed), per_page)] or [[]]
     pages = {}
     for n, chunk in enumerate(chunks, start=1):
         name = f"{slug}.html" if n == 1 else f"{slug}-page-{n}.html"
@@ -597,6 +604,8 @@ class Site:
     html_pages: int
     files: int
     bytes: int
+    shape: str = "standard"
+    responses: int = 0  # responses a complete crawl gets (robots.txt aside)
 
 
 def _labels() -> dict[str, str]:
@@ -611,8 +620,11 @@ def _labels() -> dict[str, str]:
     return found
 
 
-def site_pages(n: int, seed: int = 0) -> tuple[dict[str, str | bytes], int, int]:
+def site_pages(
+    n: int, seed: int = 0, shape: str = "standard"
+) -> tuple[dict[str, str | bytes], int, int]:
     """``{path: body}`` of a site with *n* programme pages, its distinct programmes, listings."""
+    per_page = SHAPES[shape]
     programmes = []
     for i in range(n):
         if i % 10 == 9:  # a Weebly copy of the previous page: same text, other URL and markup
@@ -634,7 +646,7 @@ def site_pages(n: int, seed: int = 0) -> tuple[dict[str, str | bytes], int, int]
     for n_leaf, leaf in enumerate(LEAVES):
         listed = [p for p in programmes if leaf in p.categories]
         built = _category_pages(
-            leaf, labels[leaf], LISTING_STYLES[n_leaf % len(LISTING_STYLES)], listed
+            leaf, labels[leaf], LISTING_STYLES[n_leaf % len(LISTING_STYLES)], listed, per_page
         )
         listings += len(built)
         pages.update(built)
@@ -691,9 +703,7 @@ def site_pages(n: int, seed: int = 0) -> tuple[dict[str, str | bytes], int, int]
     return pages, distinct, listings
 
 
-def generate(root: Path, n: int, seed: int = 0) -> Site:
-    """Write a site of *n* programme pages under *root* (created; existing files overwritten)."""
-    pages, distinct, listings = site_pages(n, seed)
+def _write(root: Path, pages: dict[str, str | bytes]) -> int:
     size = 0
     for path, body in pages.items():
         target = root / path
@@ -701,5 +711,40 @@ def generate(root: Path, n: int, seed: int = 0) -> Site:
         data = body.encode("utf-8") if isinstance(body, str) else body
         target.write_bytes(data)
         size += len(data)
+    return size
+
+
+def generate(root: Path, n: int, seed: int = 0, shape: str = "standard") -> Site:
+    """Write a site of *n* programme pages under *root* (created; existing files overwritten)."""
+    pages, distinct, listings = site_pages(n, seed, shape)
+    size = _write(root, pages)
     html_pages = sum(1 for path in pages if path.endswith(".html"))
-    return Site(root, n, distinct, listings, html_pages, len(pages), size)
+    return Site(root, n, distinct, listings, html_pages, len(pages), size, shape, html_pages + 1)
+
+
+#: The link-flood page's links: distinct URLs of one small page (the query differs), unquoted
+#: and without text, one a line, as short as a link gets (300,000 of them make 7.7 MB).
+_FLOOD_LINK = "<a href=s.htm?{}></a>\n"
+_FLOOD_STUB = (
+    "<!DOCTYPE html><html><head><title>Stub</title></head><body><p>Stub.</p></body></html>"
+)
+
+
+def generate_link_flood(root: Path, links: int = 300_000, n: int = 30, seed: int = 0) -> Site:
+    """A site of *n* programme pages whose start page also holds *links* distinct on-site links
+    in its content (``s.htm?1`` to ``s.htm?N``, all answered by one small page): one page of a
+    few megabytes whose links the crawl follows. ``bytes`` is the start page's size."""
+    pages, distinct, listings = site_pages(n, seed)
+    flood = "".join(_FLOOD_LINK.format(i) for i in range(1, links + 1))
+    home = str(pages["index.html"])
+    marker = '<div id="wsite-content" class="wsite-elements wsite-not-footer">'
+    assert home.count(marker) == 1
+    pages["index.html"] = home.replace(marker, marker + "\n" + _paragraph(flood), 1)
+    pages["s.htm"] = _FLOOD_STUB
+    _write(root, pages)
+    html_pages = sum(1 for path in pages if path.endswith(".html"))
+    start_page = len(str(pages["index.html"]).encode("utf-8"))
+    return Site(
+        root, n, distinct, listings, html_pages, len(pages), start_page, "link-flood",
+        html_pages + 1 + links,
+    )  # fmt: skip

@@ -9,28 +9,47 @@ from __future__ import annotations
 import os
 
 from exitscrape import __version__
+from exitscrape.downloadermiddlewares.politeness import user_agent
 
 BOT_NAME = "exitscrape"
 SPIDER_MODULES = ["exitscrape.spiders"]
 NEWSPIDER_MODULE = "exitscrape.spiders"
 
-# Name ourselves, so the site's owners can tell who is crawling and why.
-USER_AGENT = (
-    f"exitscrape/{__version__} (open research dataset of exit programmes; "
-    "polite crawler: one request at a time)"
-)
+# Name ourselves, so the site's owners can tell who is crawling and why, and where to reach us.
+# USER_AGENT is built from the contact URL: `-s EXITSCRAPE_CONTACT_URL=URL` changes both (see
+# exitscrape/downloadermiddlewares/politeness.py); a USER_AGENT set outright is used as it is.
+EXITSCRAPE_CONTACT_URL = "https://github.com/exitscrape/exitscrape"
+USER_AGENT = user_agent(EXITSCRAPE_CONTACT_URL)
 
 # Politeness towards a small non-profit site: one request at a time, a delay between them,
 # and AutoThrottle to back off further when the server slows down. The crawl stays on one site,
 # so the global cap is the per-site cap: CONCURRENT_REQUESTS_PER_DOMAIN keeps Scrapy's default
 # (8), and `-s CONCURRENT_REQUESTS=16` alone lifts the cap as it would for any Scrapy spider.
+# The delay is the stated one: Scrapy's default jitter (DOWNLOAD_DELAY_JITTER 0.5) would send
+# requests 0.5 to 1.5 s apart. AutoThrottle starts at DOWNLOAD_DELAY when that is set for a run
+# (`-s DOWNLOAD_DELAY=0` means no delay), at AUTOTHROTTLE_START_DELAY otherwise, and only ever
+# slows down from there (the politeness add-on, in ADDONS below).
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 1
 DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# robots.txt as RFC 9309 reads it (exitscrape/downloadermiddlewares/robots.py): a robots.txt
+# answering 5xx, or not at all, forbids the whole site (the run fails, naming robots.txt); only
+# its first 500 KiB are read. Its Crawl-delay for our user agent is honoured as the least delay
+# between requests, up to this many seconds (a larger one is read as this, with a warning): at
+# 5 s, a few hundred pages asked for twice (quick check, crawl) still fit in CLOSESPIDER_TIMEOUT.
+EXITSCRAPE_MAX_CRAWL_DELAY = 5.0
+
+# A 503 or 429 answer's Retry-After is honoured: the retry waits that long
+# (exitscrape/downloadermiddlewares/retry.py). All the attempts at one URL, their waits included,
+# get this many seconds in all: a URL that drips or never closes fails after two attempts at
+# DOWNLOAD_TIMEOUT (30 s), not after three (90 s), and a Retry-After beyond it fails the page.
+EXITSCRAPE_URL_TIMEOUT = 60.0
 
 # A page that hangs or never ends must not stall a run: give up sooner than the 180 s default
 # and refuse bodies far larger than any page of the site (Scrapy's default cap is 1 GiB).
@@ -43,23 +62,55 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
-# Downloader middlewares: record redirects that leave the site as failures (Scrapy drops them
-# silently); our HTTP cache middleware replaces Scrapy's (see HTTPCACHE_* below: it never
-# replays a stale page); the quick check drops its own queued requests once the crawl begins.
+# Downloader middlewares. First, every request is held to the site's scope (links, redirects,
+# meta refreshes, the quick check's plan alike): one off the site is refused and recorded, before
+# even its host's robots.txt is asked for; it replaces Scrapy's OffsiteMiddleware, which compares
+# hosts without their ports. robots.txt as RFC 9309 reads it replaces Scrapy's middleware; the
+# retry budget sits just outside RetryMiddleware (550) to see its answers first. Our HTTP cache
+# middleware replaces Scrapy's (see HTTPCACHE_* below: it never replays a stale page); the quick
+# check drops its own queued requests once the crawl begins.
 # Every response is recorded in the version's captures (captures.warc.gz, the evidence each value
-# can be checked against and the version rebuilt from): between the cache (900), which turns a
-# 304 into the page it stands for, and the redirect (600) and off-site (650) middlewares, which
-# consume responses, so that every answer is recorded as the crawl read it.
+# can be checked against and the version rebuilt from), between the cache (900), which turns a
+# 304 into the page it stands for, and the redirect middleware (600), which consumes redirects:
+# every answer is recorded as the crawl read it.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "exitscrape.downloadermiddlewares.offsite.SiteScopeMiddleware": 40,
     "exitscrape.incremental.middleware.QuickCheckDownloaderMiddleware": 50,
-    "exitscrape.downloadermiddlewares.offsite.OffsiteRedirectMiddleware": 650,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "exitscrape.downloadermiddlewares.robots.RobotsTxtMiddleware": 100,
+    "exitscrape.downloadermiddlewares.retry.RetryBudgetMiddleware": 560,
     "exitscrape.evidence.capture.CaptureMiddleware": 890,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "exitscrape.incremental.cache.RevalidatingCacheMiddleware": 900,
 }
 # The quick check holds the spider's start requests back while it asks again for the last
 # crawl's pages. Engine side of every other spider middleware: its requests skip theirs.
-SPIDER_MIDDLEWARES = {"exitscrape.incremental.middleware.QuickCheckMiddleware": 10}
+# Scrapy's DepthMiddleware drops a request deeper than DEPTH_LIMIT silently: ours records it and
+# ends the crawl (see the bounds below).
+SPIDER_MIDDLEWARES = {
+    "exitscrape.incremental.middleware.QuickCheckMiddleware": 10,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "exitscrape.spidermiddlewares.depth.DepthLimitMiddleware": 900,
+}
+
+# --- Bounds: a crawl that reaches one stops, fails the finish_reason gate and publishes nothing ---
+# The live site has a few hundred pages, its deepest a few links from the start page (the
+# bundled snapshot's: 36 pages, depth 2), and a polite crawl of it takes a few minutes. Each
+# bound leaves a wide margin and stops a crawler trap (a link generator, a calendar) early.
+# 0 turns a bound off. The finish reasons are named in exitscrape/dataset/quality.py (BOUNDS).
+# Responses in all, quick check included (a changed site's pages are asked for twice): room for
+# a catalogue grown fifty-fold, while a trap stops within minutes at full speed (and the wall
+# time below stops a polite one).
+CLOSESPIDER_PAGECOUNT = 20000
+# Seconds of wall time: ten times a full polite crawl, and under the systemd unit's 2 hours.
+CLOSESPIDER_TIMEOUT = 3600.0
+# Links from the start page: category pages chained by "Next page" links add one each, so a
+# long paginated category must still fit.
+DEPTH_LIMIT = 50
+# Links taken from one page (content or menu): a category page lists a few dozen programmes.
+# A page with more has its first ones recorded and ends the crawl (links_per_page).
+EXITSCRAPE_MAX_LINKS_PER_PAGE = 1000
 
 # One job each: add country codes and citations; collect everything for publishing.
 ITEM_PIPELINES = {
@@ -78,6 +129,7 @@ EXITSCRAPE_PROGRESS = "auto"
 
 # Where versions are published: -s EXITSCRAPE_DATA_DIR=DIR, else the environment variable
 # EXITSCRAPE_DATA_DIR, else datasets/exit_programmes (exitscrape/dataset/store.py).
+EXITSCRAPE_DATA_DIR: str | None = None
 
 # Items are written by the publish extension, never as a feed.
 FEEDS: dict[str, dict[str, str]] = {}
@@ -119,8 +171,14 @@ EXITSCRAPE_FORCE = False
 # Archive mode (exitscrape/archive/addon.py): with EXITSCRAPE_ARCHIVE set (`exitscrape crawl
 # --archive`: `wayback` or a pywb / OpenWayback collection's replay URL), every site URL is read
 # from the archive's capture nearest EXITSCRAPE_ARCHIVE_AT (a date, YYYY[-MM[-DD]] or 14 digits;
-# empty: the newest captures). The add-on does nothing while EXITSCRAPE_ARCHIVE is empty.
-ADDONS = {"exitscrape.archive.addon.ArchiveMode": 0}
+# empty: the newest captures). The add-on does nothing while EXITSCRAPE_ARCHIVE is empty. The
+# politeness add-on (User-Agent, AutoThrottle's start; exitscrape/downloadermiddlewares/
+# politeness.py) comes after it: a contact URL set for the run then wins over the archive's
+# User-Agent too.
+ADDONS = {
+    "exitscrape.archive.addon.ArchiveMode": 0,
+    "exitscrape.downloadermiddlewares.politeness.Politeness": 10,
+}
 EXITSCRAPE_ARCHIVE = ""
 EXITSCRAPE_ARCHIVE_AT = ""
 # The User-Agent archives see (and the CDX API): a named client saying what it reads and how,
@@ -145,6 +203,7 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # Scrapy starts CONCURRENT_ITEMS (default 100) asyncio tasks for every response's output; our
-# callbacks yield a few items each and our pipelines are synchronous, so 100 only costs time
-# (about a tenth of a crawl's CPU at 1,000 pages). See BENCHMARKS.md ("Crawl").
-CONCURRENT_ITEMS = 8
+# callbacks yield a few items each and our pipelines are synchronous, so more than one only
+# costs time (100: about a quarter of a crawl's CPU; 8: 2.6 % more instructions than 1).
+# See BENCHMARKS.md ("Crawl").
+CONCURRENT_ITEMS = 1

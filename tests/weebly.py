@@ -155,3 +155,24 @@ def write_site(root: Path, pages: dict[str, str | bytes]) -> Path:
         else:
             target.write_text(body, encoding="utf-8")
     return root
+
+
+#: The programme of :func:`small_site`.
+SMALL = Programme("Small Programme", "Norway", {"Name": "Small Programme", "Organisation": "Org"})
+
+
+def small_site(
+    root: Path, links: Sequence[str] = (), pages: dict[str, str | bytes] | None = None
+) -> Path:
+    """A site of two pages (a home page linking one programme page, ``/small.html``) plus
+    *links* from the home page and *pages*: the least a crawl publishes, for tests about
+    something else."""
+    anchors = "".join(f'<a href="{href}">{href}</a> ' for href in ("/small.html", *links))
+    return write_site(
+        root,
+        {
+            "/index.html": page_html("Home", f"<div class='paragraph'>{anchors}</div>"),
+            "/small.html": programme_html(SMALL),
+            **(pages or {}),
+        },
+    )

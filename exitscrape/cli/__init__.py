@@ -52,10 +52,12 @@ exit codes:
      read or written; rebuild: the programmes differ)
   2  bad usage, or a dataset, version or programme that does not exist, or a release
      that cannot be built as asked (e.g. --out not empty)
-  3  a quality gate failed; nothing was published (crawl --force publishes anyway)
+  3  a quality gate failed, or the crawl reached one of its bounds; nothing was
+     published (crawl --force publishes anyway)
   4  another run holds the data dir's lock; this run did nothing
   5  a file of a dataset version is damaged (exitscrape verify names every one)
-  130  interrupted (Ctrl-C); a backfill continues where it stopped when run again
+  130, 143  interrupted by Ctrl-C (SIGINT), SIGTERM; a crawl published nothing, a
+     backfill continues where it stopped when run again
 
 data dir: --data-dir, else $EXITSCRAPE_DATA_DIR, else datasets/exit_programmes
 """

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO, TypeVar
 
-from scrapy.settings import Settings
-
 from exitscrape.archive.backfill import (
     LOCK_NAME,
     STATE_FILE,
@@ -169,6 +167,8 @@ def _spec(args: argparse.Namespace) -> tuple[BackfillSpec, Archive, dict[str, st
 def _plan(spec: BackfillSpec, archive: Archive, overrides: dict[str, str]) -> Backfill:
     """The capture times to crawl, asked of the CDX API as the crawls ask the archive: with the
     User-Agent, retries and back-off of the crawl's settings."""
+    from scrapy.settings import Settings  # Scrapy only when a backfill runs
+
     settings = Settings()
     settings.setmodule("exitscrape.settings", priority="project")
     settings.update(overrides, priority="cmdline")

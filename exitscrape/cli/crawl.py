@@ -8,8 +8,10 @@ import gc
 import logging
 import os
 import shlex
+import signal
 import sys
 from datetime import datetime
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from exitscrape.archive.replay import Archive, parse_at
@@ -33,6 +35,9 @@ SNAPSHOT_SETTINGS = {
 }
 _SHOWN_PROBLEMS = 10
 
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler, CrawlerProcess
+
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -51,8 +56,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "  exitscrape crawl --archive wayback --at 2020-06   # the site as the Wayback Machine\n"
         "                                                   # held it in June 2020\n"
         "\nexit codes: 0 published or unchanged, 1 nothing usable crawled, 2 bad usage,\n"
-        "3 a quality gate failed (nothing published; --force overrides), 4 another run holds\n"
-        "the data dir's lock. Every run writes <data-dir>/runs/<run-id>.json (exitscrape runs).\n"
+        "3 a quality gate failed or the crawl reached one of its bounds (nothing published;\n"
+        "--force overrides a gate), "
+        "4 another run holds the data dir's lock, 130 / 143 interrupted\n"
+        "by Ctrl-C / SIGTERM (nothing published; a second Ctrl-C stops at once). Every run\n"
+        "writes <data-dir>/runs/<run-id>.json (exitscrape runs).\n"
+        "\nbounds (docs/scheduling.md): CLOSESPIDER_PAGECOUNT, CLOSESPIDER_TIMEOUT, DEPTH_LIMIT,\n"
+        "EXITSCRAPE_MAX_LINKS_PER_PAGE; EXITSCRAPE_URL_TIMEOUT limits each URL's attempts.\n"
         "Scheduling (cron, systemd, CI, scrapyd): docs/scheduling.md\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -145,6 +155,63 @@ def _filter_logs(quiet_log: bool) -> None:
         handler.addFilter(_safe_record)
 
 
+class Interrupts:
+    """Ctrl-C and SIGTERM during a crawl, handled as Scrapy does (the first stops the crawl once
+    the requests under way are answered, a second stops it at once) but remembering the first
+    signal, which the run report names and the exit status tells (130, 143)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, process: CrawlerProcess, crawler: Crawler) -> None:
+        self.process = process
+        self.crawler = crawler
+        self.signal: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Interrupts:
+        for number in self.SIGNALS:
+            self._previous[number] = signal.signal(number, self._received)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _received(self, number: int, frame: FrameType | None) -> None:
+        """The signal handler: it only schedules, the reactor does the work."""
+        from twisted.internet import reactor
+
+        first = self.signal is None
+        if first:
+            self.signal = signal.Signals(number).name
+        reactor.callFromThread(self._stop if first else self._stop_now)
+
+    def _stop(self) -> None:
+        from exitscrape.extensions.publish import PublishExtension
+
+        echo_error(
+            ("\n" if sys.stderr.isatty() else "")  # below the progress line, if one is shown
+            + f"exitscrape crawl: {self.signal}: stopping once the requests under way are "
+            "answered, publishing nothing (again to stop at once)"
+        )
+        publish = self.crawler.get_extension(PublishExtension)
+        if publish is not None:
+            publish.outcome.signal = self.signal
+        self.process.stop()
+
+    def _stop_now(self) -> None:
+        from twisted.internet import reactor
+
+        echo_error("exitscrape crawl: stopping at once")
+        with contextlib.suppress(RuntimeError):  # already stopping
+            reactor.stop()  # type: ignore[misc]
+
+
 def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> RunOutcome:
     """Run the spider in this process; return what the run produced."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
@@ -152,7 +219,7 @@ def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> RunOutco
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from exitscrape.extensions.publish import PublishExtension
+    from exitscrape.extensions.publish import INTERRUPTED, PublishExtension
 
     settings = get_project_settings()
     for name, value in settings_overrides.items():
@@ -172,10 +239,14 @@ def crawl(start_url: str | None, settings_overrides: dict[str, Any]) -> RunOutco
     # out of the garbage collector's sight, its full collections during the crawl no longer walk
     # it again and again (a quick-check rerun of 1,000 pages: 0.07 s of 1.35 s, BENCHMARKS.md).
     gc.freeze()
-    process.start()
+    with Interrupts(process, crawler) as interrupts:
+        process.start(install_signal_handlers=False)
     publish = crawler.get_extension(PublishExtension)
     if publish is None:
         raise RuntimeError("the crawl ran without exitscrape's publish extension")
+    if interrupts.signal and not publish.closed:  # stopped at once: no spider_closed
+        publish.outcome.signal = interrupts.signal
+        publish.spider_closed(None, INTERRUPTED)
     return publish.outcome
 
 
@@ -306,6 +377,10 @@ def _archive_settings(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exitscrape.cli.overrides import check as overrides_check
+    from exitscrape.cli.overrides import project_settings
+    from exitscrape.dataset.quality import BOUNDS
+
     overrides: dict[str, Any] = {"LOG_LEVEL": _log_level(args)}
     if args.quiet:
         overrides["EXITSCRAPE_PROGRESS"] = "off"
@@ -317,10 +392,18 @@ def run(args: argparse.Namespace) -> int:
         overrides.update(SNAPSHOT_SETTINGS)
     try:
         overrides.update(_archive_settings(args))
-        overrides.update(parse_settings(args.settings))
+        given = parse_settings(args.settings)
     except ValueError as error:
         echo_error(f"exitscrape crawl: {error}")
         return 2
+    checked = overrides_check(given, project_settings(SETTINGS_MODULE))
+    for line in checked.errors:
+        echo_error(f"exitscrape crawl: {line}")
+    if checked.errors:
+        return 2
+    for line in checked.warnings:
+        echo_error(f"exitscrape crawl: warning: {line}")
+    overrides.update(given)
     if args.data_dir:
         overrides["EXITSCRAPE_DATA_DIR"] = args.data_dir
     start_url = args.start_url
@@ -341,13 +424,27 @@ def run(args: argparse.Namespace) -> int:
     if run.outcome is Outcome.LOCKED:
         echo_error(f"exitscrape crawl: not started: {run.reason}")
         return status
+    if run.outcome is Outcome.INTERRUPTED:
+        echo_error(
+            f"exitscrape crawl: {run.reason} (after {plural(run.requests, 'request')}); the "
+            "data dir is as it was"
+        )
+        if run.report:
+            echo_error(f"exitscrape crawl: run report: {run.report}")
+        return status
     if not args.quiet or status:
         echo(summary(run), file=sys.stderr if status else sys.stdout)
     if status == 0:
         return 0
     reason = run.reason or "publishing did not complete (see the log above)"
     echo_error(f"exitscrape crawl: FAILED, nothing published: {one_line(reason)}")
-    if run.outcome is Outcome.GATE_FAILED:
+    bound = BOUNDS.get(run.finish_reason or "")
+    if run.outcome is Outcome.GATE_FAILED and bound:
+        echo_error(
+            f"exitscrape crawl: if the site really grew that much, raise {bound.setting} "
+            f"(-s {bound.setting}=N; 0 turns the bound off)"
+        )
+    elif run.outcome is Outcome.GATE_FAILED:
         echo_error("exitscrape crawl: if the site really changed this much, rerun with --force")
     if run.report:
         echo_error(f"exitscrape crawl: run report: {run.report}")

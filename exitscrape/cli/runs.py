@@ -20,7 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Recent runs, newest first, from the reports every run writes to "
         "<data-dir>/runs/<run-id>.json (open one for its settings, stats and gate results). "
         "Outcomes: published, unchanged, gate_failed (a quality gate stopped publishing), "
-        "failed (nothing usable crawled), locked (another run was using the data dir).",
+        "failed (nothing usable crawled), locked (another run was using the data dir), "
+        "interrupted (Ctrl-C, SIGTERM).",
     )
     add_data_dir(parser)
     parser.add_argument(

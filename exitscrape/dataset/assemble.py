@@ -9,10 +9,13 @@ its copies' texts differ (an editor changed one copy only), the row holds the ne
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.abc
 import itertools
 import json
 import re
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -364,15 +367,42 @@ def page_rows(records: CrawlRecords, graph: LinkGraph) -> list[dict[str, Any]]:
     return [rows[url] for url in sorted(rows)]
 
 
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """An import finder that says pandas is not installed."""
+
+    def find_spec(self, name: str, path: object, target: object = None) -> None:
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError("pandas is hidden while the tables are built", name=name)
+
+
+@contextlib.contextmanager
+def _pandas_hidden() -> Iterator[None]:
+    """pyarrow imports pandas (0.25 s, 40 MiB: a tenth of a small crawl) the first time it
+    converts Python objects, only to ask whether they are pandas objects; none are here. Hidden
+    while the tables are built, pyarrow notes it has no pandas and never asks again; converting
+    a table to pandas (``exitscrape.load``) still imports it as usual."""
+    if "pandas" in sys.modules:
+        yield
+        return
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def to_table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     """The rows as a table of *schema*, converted a slice of rows at a time (see ``_POOL``)."""
     rows = iter(rows)
     batches = []
-    while chunk := list(itertools.islice(rows, _BATCH_ROWS)):
-        arrays = [
-            pa.array([row.get(f.name) for row in chunk], f.type, memory_pool=_POOL) for f in schema
-        ]
-        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    with _pandas_hidden():
+        while chunk := list(itertools.islice(rows, _BATCH_ROWS)):
+            arrays = [
+                pa.array([row.get(f.name) for row in chunk], f.type, memory_pool=_POOL)
+                for f in schema
+            ]
+            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)
 
 

@@ -8,8 +8,9 @@ with the figures it judged. The thresholds are settings (:class:`Thresholds`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -19,6 +20,26 @@ from exitscrape.dataset.wording import plural
 
 #: Programme columns whose coverage is watched: the content fields and the categories.
 COVERAGE_FIELDS = (*CONTENT_FIELDS, "settings", "ideologies", "regions")
+
+
+class Bound(NamedTuple):
+    """A bound on a crawl (exitscrape/settings.py): what it is, its setting, its unit."""
+
+    what: str
+    setting: str
+    unit: str
+
+
+#: The bounds, by the finish reason of a crawl that reached one: Scrapy's close-spider limits,
+#: exitscrape's depth middleware and the spider's cap on links per page.
+BOUNDS = {
+    "closespider_pagecount": Bound("page budget", "CLOSESPIDER_PAGECOUNT", "responses"),
+    "closespider_timeout": Bound("wall-time limit", "CLOSESPIDER_TIMEOUT", "seconds"),
+    "depth_limit": Bound("depth limit", "DEPTH_LIMIT", "links from the start page"),
+    "links_per_page": Bound(
+        "cap on links per page", "EXITSCRAPE_MAX_LINKS_PER_PAGE", "links on one page"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -39,25 +60,46 @@ class Thresholds:
     #: Largest share of the pages met that may fail (404, 5xx after retries, timeouts, too
     #: large): a few broken links are normal, a quarter of the site failing is not.
     max_failed_share: float = 0.25
+    #: The crawl's bounds, by setting (see :data:`BOUNDS`): the finish_reason gate names the one
+    #: a crawl reached.
+    bounds: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Thresholds:
-        """Thresholds from Scrapy settings (``EXITSCRAPE_GATE_*``), else the defaults."""
-        return cls(
-            min_programmes=settings.getint("EXITSCRAPE_GATE_MIN_PROGRAMMES", cls.min_programmes),
-            min_programme_ratio=settings.getfloat(
-                "EXITSCRAPE_GATE_MIN_PROGRAMME_RATIO", cls.min_programme_ratio
-            ),
-            coverage_baseline=settings.getfloat(
-                "EXITSCRAPE_GATE_COVERAGE_BASELINE", cls.coverage_baseline
-            ),
-            min_coverage_ratio=settings.getfloat(
-                "EXITSCRAPE_GATE_MIN_COVERAGE_RATIO", cls.min_coverage_ratio
-            ),
-            max_failed_share=settings.getfloat(
-                "EXITSCRAPE_GATE_MAX_FAILED_SHARE", cls.max_failed_share
-            ),
-        )
+        """Thresholds from Scrapy settings (``EXITSCRAPE_GATE_*``), else the defaults; a value
+        that is not one raises :class:`ValueError` naming the setting."""
+        values: dict[str, Any] = {
+            name: threshold_value(setting, settings.get(setting))
+            for name, setting in THRESHOLD_SETTINGS.items()
+            if settings.get(setting) is not None
+        }
+        bounds = {bound.setting: settings.getfloat(bound.setting) for bound in BOUNDS.values()}
+        return cls(**values, bounds=bounds)
+
+
+#: The setting of each threshold.
+THRESHOLD_SETTINGS = {
+    "min_programmes": "EXITSCRAPE_GATE_MIN_PROGRAMMES",
+    "min_programme_ratio": "EXITSCRAPE_GATE_MIN_PROGRAMME_RATIO",
+    "coverage_baseline": "EXITSCRAPE_GATE_COVERAGE_BASELINE",
+    "min_coverage_ratio": "EXITSCRAPE_GATE_MIN_COVERAGE_RATIO",
+    "max_failed_share": "EXITSCRAPE_GATE_MAX_FAILED_SHARE",
+}
+
+
+def threshold_value(setting: str, value: object) -> int | float:
+    """The value of the threshold *setting* given as *value* (a number, or its text, as ``-s``
+    gives it); :class:`ValueError` saying what the setting takes when it is not one."""
+    name = next(name for name, known in THRESHOLD_SETTINGS.items() if known == setting)
+    whole = isinstance(next(f.default for f in fields(Thresholds) if f.name == name), int)
+    expected = "a whole number, 0 or more" if whole else "a share between 0 and 1 (e.g. 0.25)"
+    try:
+        number = float(str(value).strip())
+        if not (number >= 0 and (number.is_integer() if whole else number <= 1)):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{setting} expects {expected}") from None
+    return int(number) if whole else number
 
 
 @dataclass
@@ -83,12 +125,22 @@ def coverage(programmes: pa.Table) -> dict[str, float]:
     return result
 
 
-def _finish_reason(reason: str) -> GateResult:
+def _finish_reason(reason: str, limits: Thresholds) -> GateResult:
+    figures: dict[str, Any] = {"finish_reason": reason}
+    if reason == "finished":
+        return GateResult("finish_reason", True, "the crawl finished", figures)
+    bound = BOUNDS.get(reason)
+    if bound is None:
+        return GateResult("finish_reason", False, f"the crawl did not finish ({reason})", figures)
+    limit = limits.bounds.get(bound.setting)
+    figures.update(setting=bound.setting, limit=limit)
+    value = f" = {limit:g} {bound.unit}" if limit is not None else ""
     return GateResult(
         "finish_reason",
-        reason == "finished",
-        "the crawl finished" if reason == "finished" else f"the crawl did not finish ({reason})",
-        {"finish_reason": reason},
+        False,
+        f"the crawl stopped at its {bound.what} ({bound.setting}{value}): a crawler trap "
+        "(a link generator, a calendar), or a site far larger than before",
+        figures,
     )
 
 
@@ -165,7 +217,7 @@ def check(
 ) -> list[GateResult]:
     """Every gate's result for a crawl; *previous* is the latest version's programmes."""
     return [
-        _finish_reason(finish_reason),
+        _finish_reason(finish_reason, limits),
         _programme_count(
             tables.programmes.num_rows,
             previous.num_rows if previous is not None else None,

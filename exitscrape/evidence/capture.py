@@ -4,11 +4,11 @@
 with the request it answered, to the captures' writer process (:mod:`exitscrape.evidence.writer`),
 which writes them to a file staged in the data dir
 (:meth:`~exitscrape.dataset.store.DatasetStore.stage`), record by record. It sits between the
-HTTP cache (900), which turns a ``304`` into the cached page it stands for, and the middlewares
-that consume responses (redirects at 600, a redirect off the site at 650), so it sees every
-answer: redirects, errors, robots.txt, HEAD checks, and the pages the cache answered, with the
-body the crawl read. The quick check's own requests are not recorded: they are compared, not
-read, and a run whose check finds nothing changed publishes nothing.
+HTTP cache (900), which turns a ``304`` into the cached page it stands for, and the redirect
+middleware (600), which consumes redirects, so it sees every answer: redirects, errors,
+robots.txt, HEAD checks, and the pages the cache answered, with the body the crawl read. The
+quick check's own requests are not recorded: they are compared, not read, and a run whose check
+finds nothing changed publishes nothing.
 
 The publish extension asks :func:`run_evidence` for the files to publish with the version (the
 captures, moved in by the store) and discards them when the run publishes nothing.
@@ -40,8 +40,8 @@ from exitscrape.evidence.writer import (
     warcinfo,
 )
 from exitscrape.incremental.cache import REVALIDATED
+from exitscrape.spiders.base import scope_of
 from exitscrape.spiders.meta import FETCHED_AT, RECHECK_URL, WARC_RECORD_ID
-from exitscrape.spiders.scope import scope_of
 
 logger = logging.getLogger(__name__)
 

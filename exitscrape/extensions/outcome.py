@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ class Outcome(StrEnum):
     GATE_FAILED = "gate_failed"  # a quality gate stopped publishing
     FAILED = "failed"  # nothing usable was crawled, or publishing failed
     LOCKED = "locked"  # another run holds the data dir's lock
+    INTERRUPTED = "interrupted"  # stopped by a signal (Ctrl-C, SIGTERM) before it finished
 
 
 #: Stats the outcome is also written to, for the stats dump at the end of a ``scrapy crawl`` or
@@ -31,14 +33,18 @@ VERSION_STAT = "exitscrape/version"
 #: ``exitscrape crawl`` says anyway: that command leaves it out, ``scrapy crawl`` logs it.
 SUMMARISED = "exitscrape_summarised"
 
-#: Exit status of ``exitscrape crawl`` for each outcome (the CLI's epilog documents them).
+#: Exit status of ``exitscrape crawl`` for each outcome (the CLI's epilog documents them); an
+#: interrupted run exits as the shell reports a process ended by its signal, 128 + the signal's
+#: number: 130 for SIGINT (Ctrl-C, also when the signal is unknown), 143 for SIGTERM.
 EXIT_CODES = {
     Outcome.PUBLISHED: 0,
     Outcome.UNCHANGED: 0,
     Outcome.FAILED: 1,
     Outcome.GATE_FAILED: 3,
     Outcome.LOCKED: 4,
+    Outcome.INTERRUPTED: 128 + signal.SIGINT,
 }
+_SIGNAL_NUMBERS = {member.name: member.value for member in signal.Signals}
 
 
 @dataclass
@@ -52,6 +58,7 @@ class RunOutcome:
     version: str | None = None  # the version published, or the latest one the data equals
     first: bool = False  # the version published is the data dir's first
     finish_reason: str | None = None  # Scrapy's
+    signal: str | None = None  # the signal that interrupted the run (``SIGINT``), when known
     # The crawl: URLs met (dataset pages), requests sent, responses got (robots.txt's too), of
     # which 304s and pages served from the HTTP cache without asking the site.
     pages: int = 0
@@ -84,4 +91,6 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
+        if self.outcome is Outcome.INTERRUPTED:
+            return 128 + _SIGNAL_NUMBERS.get(self.signal or "", signal.SIGINT)
         return EXIT_CODES[self.outcome]

@@ -12,7 +12,8 @@ A quick check that found every page as before (:mod:`exitscrape.incremental`) sk
 
 What the run produced is in :attr:`PublishExtension.outcome` (a :class:`RunOutcome`), which
 ``exitscrape crawl`` turns into its summary and exit status; every run, whatever its outcome,
-leaves a report in ``<data-dir>/runs/``.
+leaves a report in ``<data-dir>/runs/``. A run stopped by a signal (finish reason ``shutdown``)
+is ``interrupted``: nothing is assembled or published.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from exitscrape import __version__
 from exitscrape.archive.addon import archive_source
 from exitscrape.dataset.assemble import Tables, assemble
 from exitscrape.dataset.identity import carry_ids
-from exitscrape.dataset.quality import Thresholds, check
+from exitscrape.dataset.quality import BOUNDS, Thresholds, check
 from exitscrape.dataset.redact import redact_urls
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.dataset.wording import plural
@@ -47,9 +48,12 @@ from exitscrape.extensions.runlock import LockBusy, RunLock
 from exitscrape.incremental import quickcheck
 from exitscrape.incremental.middleware import QuickCheckMiddleware
 from exitscrape.pipelines.collect import CollectPipeline
-from exitscrape.spiders.scope import scope_of
+from exitscrape.spiders.base import scope_of
 
 logger = logging.getLogger(__name__)
+
+#: Scrapy's finish reason for a crawl stopped from outside (a signal, ``Crawler.stop()``).
+INTERRUPTED = "shutdown"
 
 
 def failed_by_reason(tables: Tables) -> dict[str, int]:
@@ -74,6 +78,7 @@ class PublishExtension:
         started = datetime.now(UTC)
         self.outcome = RunOutcome(runreport.run_id(started), started, self.store.root)
         self._holding_lock = False
+        self.closed = False  # the spider closed (this run's outcome is final)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -99,11 +104,17 @@ class PublishExtension:
             raise CloseSpider("data_dir_unusable") from None
         self._holding_lock = True
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def spider_closed(self, spider: Spider | None, reason: str) -> None:
+        """Publish, or say why not; report; release the lock. ``exitscrape crawl`` calls it
+        after a forced stop (a second Ctrl-C), which closes no spider."""
+        self.closed = True
         self.outcome.finish_reason = reason
         evidence = run_evidence(self.crawler)
         try:
-            if self._holding_lock:
+            if reason == INTERRUPTED:
+                by = self.outcome.signal or "a signal"
+                self._set(Outcome.INTERRUPTED, f"interrupted by {by}; nothing published")
+            elif self._holding_lock:
                 self._publish(reason, evidence)
         except Exception as error:  # the run must still end with an outcome and a report
             logger.exception("Publishing failed")
@@ -201,7 +212,8 @@ class PublishExtension:
             run.as_of, run.source = source.manifest(captured)
         run.gates = check(tables, previous, reason, Thresholds.from_settings(settings))
         failed = [gate for gate in run.gates if not gate.passed]
-        if tables.programmes.num_rows == 0:
+        force = settings.getbool("EXITSCRAPE_FORCE")
+        if tables.programmes.num_rows == 0 and (force or reason not in BOUNDS):
             start = run.start_url
             message = "no programme page was crawled successfully"
             if errors.get(start or "") or not kinds:
@@ -210,7 +222,7 @@ class PublishExtension:
                 )
             self._set(Outcome.FAILED, message)
             return
-        if failed and not settings.getbool("EXITSCRAPE_FORCE"):
+        if failed and not force:
             self._set(
                 Outcome.GATE_FAILED,
                 "; ".join(f"quality gate {gate.gate} failed: {gate.message}" for gate in failed),

@@ -15,15 +15,16 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from scrapy.settings import BaseSettings, default_settings
+from typing import TYPE_CHECKING, Any
 
 from exitscrape import __version__
 from exitscrape.dataset.files import atomic_write, make_dirs, read_regular
 from exitscrape.dataset.redact import redact_settings, redact_urls
 from exitscrape.dataset.store import TIME_NAME_FORMAT
 from exitscrape.extensions.outcome import Outcome, RunOutcome
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 RUNS_DIR = "runs"
 _REPORT_LIMIT = 16 << 20  # a report is a few KB; a planted huge file is skipped
@@ -68,6 +69,8 @@ class SettingsReport:
 
 
 def non_default_settings(settings: BaseSettings) -> SettingsReport:
+    from scrapy.settings import BaseSettings, default_settings  # `exitscrape runs` needs neither
+
     changed, overridden = {}, []
     for name in sorted(settings.attributes):
         value = settings[name]
@@ -103,6 +106,7 @@ def build(
         "forced": run.forced,
         "damaged_latest": run.damaged_latest,
         "finish_reason": run.finish_reason,
+        "signal": run.signal,
         "pages": {
             "requests": run.requests,
             "responses": run.responses,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from itertools import islice
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from parsel import Selector
+
+# The start tag of a link (not <abbr>, <area>, <aside>, ...; but <a/href=...>, which HTML
+# parsers read as a link too).
+_ANCHOR = re.compile(r"<a[\s/>]", re.IGNORECASE)
 
 
 def base_url(selector: Selector, url: str) -> str:
@@ -40,3 +46,9 @@ def content_links(selector: Selector, url: str) -> list[str]:
     hrefs = content_scope(selector).xpath(".//a/@href").getall()
     found = (resolve(base, href) for href in hrefs)
     return list(dict.fromkeys(u for u in found if u))
+
+
+def more_links_than(html: str, limit: int) -> bool:
+    """Whether the page *html* holds more than *limit* links (``<a>`` start tags), counted in its
+    text before anything is parsed: a page of 300,000 links parses into a tree of 170 MB."""
+    return next(islice(_ANCHOR.finditer(html), limit, None), None) is not None

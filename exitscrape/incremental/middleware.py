@@ -23,9 +23,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from exitscrape.incremental.quickcheck import Answer, QuickCheck
+from exitscrape.spiders.base import scope_of
 from exitscrape.spiders.meta import CONFIRMED_SHA256, RECHECK_URL
 from exitscrape.spiders.responses import body_sha256, describe_failure, is_html
-from exitscrape.spiders.scope import looks_like_page, scope_of
+from exitscrape.spiders.scope import looks_like_page
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +101,8 @@ class QuickCheckMiddleware:
         info = describe_failure(failure)
         if request.method == "HEAD" and info.status in (405, 501):  # as the spider does
             return [self._request(request.meta[RECHECK_URL], method="GET")]
-        final_url = request.url if request.meta.get("redirect_urls") else None
-        self._compare(request.meta[RECHECK_URL], Answer(final_url, info.status, None, info.error))
+        answer = Answer(info.final_url, info.status, None, info.error)
+        self._compare(request.meta[RECHECK_URL], answer)
         return []
 
     def _compare(self, url: str, answer: Answer) -> None:

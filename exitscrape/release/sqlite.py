@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import sqlite_utils
 
 from exitscrape.dataset.schema import describe
 from exitscrape.release.card import SITE_URL, TITLE
@@ -88,6 +87,8 @@ def sqlite_value(value: Any) -> Any:
 
 def write_database(tables: dict[str, pa.Table], path: Path) -> None:
     """Write *tables* (``programmes`` and ``pages``) to a new SQLite file at *path*."""
+    import sqlite_utils  # imports pandas (0.5 s): not on every command's start
+
     db = sqlite_utils.Database(path, recreate=True)
     try:
         for name, table in tables.items():

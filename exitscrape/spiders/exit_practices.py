@@ -9,17 +9,21 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from exitscrape.extraction.links import content_links
+from exitscrape.extensions.outcome import SUMMARISED
+from exitscrape.extraction.links import content_links, more_links_than
 from exitscrape.extraction.menu import category_of, read_menu
 from exitscrape.extraction.programme import ProgrammePage
 from exitscrape.items import PageItem, SiteMenu
 from exitscrape.spiders import meta
+from exitscrape.spiders.base import SiteSpider
 from exitscrape.spiders.responses import (
     body_sha256,
     capture_fields,
@@ -29,7 +33,11 @@ from exitscrape.spiders.responses import (
     is_html,
     media_type,
 )
-from exitscrape.spiders.scope import DEFAULT_START_URL, SiteScope, SiteSpider, looks_like_page
+from exitscrape.spiders.scope import DEFAULT_START_URL, SiteScope, looks_like_page
+
+#: The finish reason of a crawl stopped by a page with more links than
+#: ``EXITSCRAPE_MAX_LINKS_PER_PAGE``.
+TOO_MANY_LINKS = "links_per_page"
 
 
 def _now() -> datetime:
@@ -45,17 +53,24 @@ def _fetched_at(request_meta: dict[str, Any]) -> datetime:
 class ExitPracticesSpider(SiteSpider):
     """Crawl the Exit Practices site from its start page: menu, category pages, programme pages.
 
-    Arguments: ``-a start_url=URL`` (default: the live site).
+    Arguments: ``-a start_url=URL`` (default: the live site). A page with more links than
+    ``EXITSCRAPE_MAX_LINKS_PER_PAGE`` is not parsed: it is recorded as failed, with the reason,
+    and ends the crawl (finish reason :data:`TOO_MANY_LINKS`).
     """
 
     name = "exit_practices"
+    max_links = 0  # EXITSCRAPE_MAX_LINKS_PER_PAGE; 0: no cap
 
     def __init__(self, start_url: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope = SiteScope(start_url or DEFAULT_START_URL)
-        # OffsiteMiddleware also drops redirects that leave the site.
-        self.allowed_domains = [self.scope.site[0]] if self.scope.site else []
         self._menu_read = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_links = crawler.settings.getint("EXITSCRAPE_MAX_LINKS_PER_PAGE")
+        return spider
 
     @property
     def start_url(self) -> str:
@@ -106,6 +121,14 @@ class ExitPracticesSpider(SiteSpider):
             self.logger.warning("Failed %s: binary content served as HTML", response.url)
             yield self._page(response, body_sha256=digest, error="binary content served as HTML")
             return
+        if self.max_links and more_links_than(response.text, self.max_links):
+            error = (
+                f"more than {self.max_links} links (EXITSCRAPE_MAX_LINKS_PER_PAGE): not parsed, "
+                "the crawl stopped"
+            )
+            self.logger.error("Failed %s: %s", response.url, error, extra={SUMMARISED: True})
+            yield self._page(response, body_sha256=digest, error=error)
+            raise CloseSpider(TOO_MANY_LINKS)
         menu_read = self._menu_read
         try:
             results = list(self._parse_html(response, digest))
@@ -166,7 +189,7 @@ class ExitPracticesSpider(SiteSpider):
         answered = info.status is not None  # a response came (HTTP 404, say): it was captured
         yield PageItem(
             url=redirects[0] if redirects else request.url,
-            final_url=request.url if redirects else None,
+            final_url=info.final_url,
             status=info.status,
             fetched_at=_fetched_at(request.meta) if answered else _now(),
             referer=request.meta.get(meta.REFERER),

@@ -22,6 +22,10 @@ CONFIRMED_SHA256 = "exitscrape_confirmed_sha256"
 #: in archive mode only; set by :mod:`exitscrape.archive.handler`, recorded as
 #: ``pages.captured_at`` and ``pages.archive_url``.
 MEMENTO = "exitscrape_memento"
+#: When a URL was first attempted (``time.monotonic()``); retries and redirects inherit it, so
+#: all the attempts at one URL share its time limit. Set and read by
+#: :mod:`exitscrape.downloadermiddlewares.retry`.
+FIRST_ATTEMPT = "exitscrape_first_attempt"
 #: The WARC record ID of the captured response a request got (:mod:`exitscrape.evidence`): set
 #: by the capture middleware, or in a rebuild by the replay; recorded as ``pages.warc_record_id``.
 WARC_RECORD_ID = "exitscrape_warc_record_id"

@@ -16,7 +16,11 @@ from twisted.python.failure import Failure
 from exitscrape.archive.replay import ArchiveError, Memento
 from exitscrape.extraction.encoding import page_encoding
 from exitscrape.items import HTML_MEDIA_TYPES
+from exitscrape.spiders.base import OffSiteRequest
 from exitscrape.spiders.meta import MEMENTO
+
+#: The message of Scrapy's RobotsTxtMiddleware for a URL robots.txt forbids.
+_ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 
 
 def header(response: Response, name: bytes) -> str | None:
@@ -70,17 +74,23 @@ class FailureInfo:
     status: int | None  # the HTTP status, when a response came
     error: str  # in words
     skipped: bool  # not sent on purpose (robots.txt forbids it, it redirects off the site)
+    final_url: str | None  # where redirects led, when the request was sent there
 
 
 def describe_failure(failure: Failure) -> FailureInfo:
     error = failure.value
+    request = failure.request  # type: ignore[attr-defined]
+    # A redirect off the site was refused, not followed: nothing came from where it led.
+    redirected = request.meta.get("redirect_urls") and not isinstance(error, OffSiteRequest)
+    final_url = request.url if redirected else None
     if isinstance(error, HttpError):  # a subclass of IgnoreRequest, but a real failure
         status = error.response.status
-        return FailureInfo(status, f"HTTP {status}", skipped=False)
+        return FailureInfo(status, f"HTTP {status}", skipped=False, final_url=final_url)
     message = str(error).strip() or type(error).__name__
     if isinstance(error, ArchiveError):  # "not archived", the archive's answer: said in words
-        return FailureInfo(None, message, skipped=False)
-    if isinstance(error, IgnoreRequest):
-        robots = "robots.txt" in message.lower()
-        return FailureInfo(None, "disallowed by robots.txt" if robots else message, skipped=True)
-    return FailureInfo(None, f"{type(error).__name__}: {message}", skipped=False)
+        return FailureInfo(None, message, skipped=False, final_url=final_url)
+    if isinstance(error, IgnoreRequest):  # robots.txt, off the site: the message says which
+        robots = message == _ROBOTS_FORBIDDEN
+        error_text = "disallowed by robots.txt" if robots else message
+        return FailureInfo(None, error_text, skipped=True, final_url=final_url)
+    return FailureInfo(None, f"{type(error).__name__}: {message}", False, final_url)

@@ -2,15 +2,14 @@
 
 A URL is on the site when it is http(s) and has the start URL's host (with or without
 ``www.``) and port: ``http://site/`` and ``https://www.site/`` are one site, another host or
-port is another. Links, redirects and the quick check's plan are all held to it.
+port is another. Every request is held to it (:mod:`exitscrape.downloadermiddlewares.offsite`),
+whether a link, a redirect, a meta refresh or the quick check's plan led to it. Plain URL logic
+(no Scrapy): the command line checks start URLs with it before anything is loaded.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
-
-import scrapy
-from scrapy.crawler import Crawler
 
 DEFAULT_START_URL = "https://www.exit-practices.eu/"
 _SCHEMES = ("http", "https")
@@ -86,18 +85,3 @@ class SiteScope:
         written on its scheme and host from now on."""
         if self.admit(url) is not None:
             self._origin = self._origin_of(url)
-
-
-class SiteSpider(scrapy.Spider):
-    """A spider that crawls one site. Its :class:`SiteScope` is what exitscrape's components
-    read of the running spider (see :func:`scope_of`)."""
-
-    scope: SiteScope
-
-
-def scope_of(crawler: Crawler) -> SiteScope:
-    """The site the crawler's spider crawls."""
-    spider = crawler.spider
-    if not isinstance(spider, SiteSpider):
-        raise TypeError(f"exitscrape's components need a SiteSpider, not {spider!r}")
-    return spider.scope

@@ -199,7 +199,10 @@ def test_an_unreachable_archive_fails_the_run_and_says_so(tmp_path: Path) -> Non
     status, _, stderr = crawl_archive(archive, tmp_path, "--at", "2019", "-s", "RETRY_TIMES=0")
     assert status == 1
     assert f"archive: {archive} as of 2019-12-31 23:59:59 UTC (no capture read)" in stderr
-    assert f"the start page {SITE} failed: DownloadConnectionRefusedError" in stderr
+    # robots.txt is the first thing asked for: unreachable, it forbids the site (RFC 9309).
+    assert f"the start page {SITE} failed: robots.txt unreachable (DownloadConnectionRefused" in (
+        stderr
+    )
     assert DatasetStore(tmp_path).versions() == []
 
 

@@ -78,8 +78,9 @@ def test_page_text_and_headers_never_reach_the_terminal_as_control_sequences(edi
         assert result.stderr == ""  # as under cron: the summary only
         output = result.stdout
         assert not CONTROL.search(output), output
-        # The redirect's Location was shown, escaped.
-        assert "127.0.0.2/\\x1b]0;pwned\\x07\\x1b[2J\\x9b2J, off the site" in output
+        # The redirect's target was shown, as the URL Scrapy made of the Location: its
+        # control characters percent-encoded.
+        assert "127.0.0.2/%1B%5D0;pwned%07%1B%5B2J%9B2J, off the site" in output
     # Page text holds none either: clean_text dropped them from the data.
     store = DatasetStore(edited_versions.data_dir)
     rows = store.read("programmes").to_pylist()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from scrapy.settings import Settings
 
 from exitscrape.dataset.assemble import Tables
 from exitscrape.dataset.quality import Thresholds, check, coverage
@@ -102,6 +104,39 @@ def test_failed_share_and_finish_reason() -> None:
     assert gates["finish_reason"].figures == {"finish_reason": "shutdown"}
     gates = results(tables(programmes(3), 8, 2), None, "finished", Thresholds())
     assert gates["failed_pages"].passed and gates["finish_reason"].passed
+
+
+def test_a_crawl_stopped_by_a_bound_names_the_bound_and_its_setting() -> None:
+    limits = Thresholds(bounds={"DEPTH_LIMIT": 20.0, "CLOSESPIDER_PAGECOUNT": 5000.0})
+    gate = results(tables(programmes(3)), None, "depth_limit", limits)["finish_reason"]
+    assert not gate.passed
+    assert gate.message.startswith(
+        "the crawl stopped at its depth limit (DEPTH_LIMIT = 20 links from the start page): "
+    )
+    assert gate.figures == {"finish_reason": "depth_limit", "setting": "DEPTH_LIMIT", "limit": 20}
+    gate = results(tables(programmes(3)), None, "closespider_pagecount", limits)["finish_reason"]
+    assert "page budget (CLOSESPIDER_PAGECOUNT = 5000 responses)" in gate.message
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("EXITSCRAPE_GATE_MAX_FAILED_SHARE", "0.5", 0.5),
+        ("EXITSCRAPE_GATE_MAX_FAILED_SHARE", 1, 1.0),
+        ("EXITSCRAPE_GATE_MIN_PROGRAMMES", "3", 3),
+        ("EXITSCRAPE_GATE_MAX_FAILED_SHARE", "lots", "a share between 0 and 1"),
+        ("EXITSCRAPE_GATE_MIN_COVERAGE_RATIO", "-0.1", "a share between 0 and 1"),
+        ("EXITSCRAPE_GATE_MIN_PROGRAMMES", "1.5", "a whole number, 0 or more"),
+        ("EXITSCRAPE_GATE_MIN_PROGRAMMES", "nan", "a whole number, 0 or more"),
+    ],
+)
+def test_thresholds_are_read_or_refused_naming_the_setting(setting, value, expected) -> None:
+    if isinstance(expected, str):
+        with pytest.raises(ValueError, match=f"^{setting} expects {expected}"):
+            Thresholds.from_settings(Settings({setting: value}))
+    else:
+        thresholds = Thresholds.from_settings(Settings({setting: value}))
+        assert expected in asdict(thresholds).values()
 
 
 def test_failing_gate_exits_3_publishes_nothing_and_force_publishes(tmp_path: Path) -> None:

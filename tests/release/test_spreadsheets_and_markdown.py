@@ -89,9 +89,9 @@ def test_markdown_shows_hostile_text_as_text(releases) -> None:
     )
     assert "&lt;img src=x onerror=alert(1)&gt;" in RENDER(changelog)  # shown, as text
     assert "Kingdom (1), \\[Netherlands\\](javascript:alert(1)) (1)." in card
-    # The redirect's Location, with its control sequences, in the card's list of gaps.
+    # The redirect's target, its control characters percent-encoded, in the card's list of gaps.
     assert "- 1 page failed or is suspect" in card
-    assert "127.0.0.2/\\\\x1b\\]0;pwned" in card
+    assert "127.0.0.2/%1B%5D0;pwned" in card
 
 
 def test_changelog_shows_the_changed_word_and_the_card_the_disagreement(releases) -> None:
