@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 
 import pyarrow as pa
@@ -56,8 +57,13 @@ def test_publish_a_rebuild_of_an_older_version(snapshot_versions, tmp_path) -> N
     assert run_cli("diff", old, new, "--data-dir", str(data)).stdout.splitlines()[1:] == [
         "no differences"
     ]
-    # The rebuilt pages name records of the captures published with it, at the same dates.
-    assert store.read("pages", new).equals(store.read("pages", old))
+    # The rebuilt pages name records of the captures published with it, at the same dates (the
+    # page a URL was first reached from depends on the order answers come in: not compared).
+    assert (
+        store.read("pages", new)
+        .drop(["referer"])
+        .equals(store.read("pages", old).drop(["referer"]))
+    )
     assert run_cli("verify", new, "--data-dir", str(data)).returncode == 0
 
 
@@ -153,7 +159,7 @@ def test_a_replay_that_stops_early_gives_no_verdict(crawled, tmp_path) -> None:
     def edit(record, payload: bytes) -> bytes:
         if record.rec_type != "warcinfo":
             return payload
-        return payload.replace(b'"CLOSESPIDER_PAGECOUNT": 0', b'"CLOSESPIDER_PAGECOUNT": 3')
+        return re.sub(rb'"CLOSESPIDER_PAGECOUNT": \d+', b'"CLOSESPIDER_PAGECOUNT": 3', payload)
 
     forge(data / crawled.version, edit)
     result = rebuild(data, "latest")
