@@ -22,7 +22,7 @@ __all__ = ["__version__", "load"]
 
 def __getattr__(name: str) -> Any:
     """``exitscrape.load``, imported when first used: pyarrow (0.2 s) is not loaded by every
-    command that imports the package."""
+    command that imports the package, nor by the captures' writer process."""
     if name == "load":
         from exitscrape.dataset.load import load
 

@@ -68,6 +68,8 @@ class PageItem:
     # In archive mode: when the archive captured the answer, and the capture's replay URL.
     captured_at: datetime | None = None
     archive_url: str | None = None
+    # The WARC record ID of the response in the version's captures (exitscrape.evidence).
+    warc_record_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -69,6 +69,10 @@ REMOTE_CONTROL_ENABLED = False
 # retry budget sits just outside RetryMiddleware (550) to see its answers first. Our HTTP cache
 # middleware replaces Scrapy's (see HTTPCACHE_* below: it never replays a stale page); the quick
 # check drops its own queued requests once the crawl begins.
+# Every response is recorded in the version's captures (captures.warc.gz, the evidence each value
+# can be checked against and the version rebuilt from), between the cache (900), which turns a
+# 304 into the page it stands for, and the redirect middleware (600), which consumes redirects:
+# every answer is recorded as the crawl read it.
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "exitscrape.downloadermiddlewares.offsite.SiteScopeMiddleware": 40,
@@ -76,6 +80,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "exitscrape.downloadermiddlewares.robots.RobotsTxtMiddleware": 100,
     "exitscrape.downloadermiddlewares.retry.RetryBudgetMiddleware": 560,
+    "exitscrape.evidence.capture.CaptureMiddleware": 890,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "exitscrape.incremental.cache.RevalidatingCacheMiddleware": 900,
 }
@@ -152,6 +157,11 @@ EXITSCRAPE_QUICK_CHECK = True
 # `exitscrape crawl` exits 3, unless forced. Their thresholds are settings too
 # (EXITSCRAPE_GATE_MIN_PROGRAMMES, _MIN_PROGRAMME_RATIO, _COVERAGE_BASELINE, _MIN_COVERAGE_RATIO,
 # _MAX_FAILED_SHARE): the defaults, and why, are in exitscrape/dataset/quality.py (Thresholds).
+
+# Rebuilding a version from its captures (`exitscrape rebuild`, exitscrape/evidence/replay.py):
+# the folder of the version whose captures answer every request instead of the network. Set by
+# `exitscrape rebuild` together with the download handlers that replay them; empty: a crawl.
+EXITSCRAPE_REPLAY = ""
 
 # Publish even when a gate fails (`exitscrape crawl --force`); recorded in manifest and report.
 EXITSCRAPE_FORCE = False

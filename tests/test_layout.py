@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,8 +32,15 @@ FORBIDDEN = {
         "exitscrape.pipelines",
         "exitscrape.extensions",
         "exitscrape.extraction",
+        "exitscrape.evidence",
         "exitscrape.cli",
     ),
+    # The captures' writer runs as a process of its own: the standard library and warcio only.
+    "exitscrape.evidence.writer": ("scrapy", "twisted", "pyarrow", "exitscrape."),
+    # Reading and checking captures (verify, show, release) needs no crawler.
+    "exitscrape.evidence.reader": ("scrapy", "twisted", "exitscrape.spiders"),
+    "exitscrape.evidence.verify": ("scrapy", "twisted", "exitscrape.spiders"),
+    "exitscrape.release": ("scrapy", "twisted", "exitscrape.spiders", "exitscrape.extensions"),
     "exitscrape.pipelines": ("exitscrape.dataset.store", "exitscrape.release"),
     "exitscrape.items": ("scrapy", "twisted", "exitscrape."),
 }
@@ -93,6 +102,14 @@ def test_no_component_reads_the_spider_by_getattr() -> None:
     pattern = re.compile(r"getattr\(\s*(self\.|crawler\.|self\.crawler\.)?spider\b")
     offenders = [str(p) for p in MODULES if pattern.search(p.read_text())]
     assert not offenders
+
+
+def test_the_captures_writer_process_imports_neither_pyarrow_nor_scrapy() -> None:
+    """What ``python -m exitscrape.evidence.writer`` loads: the package itself must stay light."""
+    code = "import sys, exitscrape.evidence.writer; print(sorted(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    loaded = result.stdout
+    assert "'warcio'" in loaded and "'pyarrow'" not in loaded and "'scrapy'" not in loaded
 
 
 def test_the_package_declares_its_types() -> None:

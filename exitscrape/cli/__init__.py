@@ -17,6 +17,7 @@ from exitscrape.cli import (
     crawl,
     diff,
     history,
+    rebuild,
     release,
     runs,
     schema,
@@ -28,13 +29,27 @@ from exitscrape.cli.output import echo_error
 from exitscrape.dataset.store import DatasetDamaged, DatasetError
 
 #: Subcommand modules: each has ``add_parser(subparsers)`` that sets ``func`` to its runner.
-COMMANDS = (crawl, backfill, diff, versions, show, history, runs, verify, release, browse, schema)
+COMMANDS = (
+    crawl,
+    backfill,
+    diff,
+    versions,
+    show,
+    history,
+    runs,
+    verify,
+    rebuild,
+    release,
+    browse,
+    schema,
+)
 
 EPILOG = """\
 exit codes:
-  0  success (a version was published, or the site was unchanged)
+  0  success (a version was published, or the site was unchanged; rebuild: the
+     programmes are the same)
   1  the crawl produced nothing usable; nothing was published (or a file could not be
-     read or written)
+     read or written; rebuild: the programmes differ)
   2  bad usage, or a dataset, version or programme that does not exist, or a release
      that cannot be built as asked (e.g. --out not empty)
   3  a quality gate failed, or the crawl reached one of its bounds; nothing was

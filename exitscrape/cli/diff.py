@@ -6,7 +6,7 @@ import argparse
 
 from exitscrape.cli.options import add_data_dir
 from exitscrape.cli.output import echo, json_text, one_line
-from exitscrape.dataset.diff import describe_change, diff_tables
+from exitscrape.dataset.diff import Diff, describe_change, diff_tables
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 
 
@@ -46,25 +46,30 @@ def run(args: argparse.Namespace) -> int:
         }
         echo(json_text(document))
         return 0
-    lines = [f"{old} -> {new}"]
+    out = [f"{old} -> {new}"]
     if result.empty:
-        lines.append("no differences")
+        out.append("no differences")
+    echo(*out, *lines(result))
+    return 0
+
+
+def lines(result: Diff) -> list[str]:
+    """The differences, one line per programme or column (and per changed field), terminal-safe
+    (also what ``exitscrape rebuild`` prints)."""
+    out = []
     for sign, what, rows in (("+", "added  ", result.added), ("-", "removed", result.removed)):
-        lines += [
-            f"{sign} {what}  {row['programme_id']}  ({one_line(row['name'])})" for row in rows
-        ]
+        out += [f"{sign} {what}  {row['programme_id']}  ({one_line(row['name'])})" for row in rows]
     for change in result.changed:
-        lines.append(
+        out.append(
             f"~ changed  {change.programme_id}  ({one_line(change.name)}): "
             + ", ".join(change.fields)
         )
         for name, (before, after) in change.fields.items():
             described = [one_line(line) for line in describe_change(before, after)]
             if len(described) == 1:
-                lines.append(f"    {name}: {described[0]}")
+                out.append(f"    {name}: {described[0]}")
             else:
-                lines += [f"    {name}:", *(f"      {line}" for line in described)]
-    lines += [f"+ column   {column}" for column in result.added_columns]
-    lines += [f"- column   {column}" for column in result.removed_columns]
-    echo(*lines)
-    return 0
+                out += [f"    {name}:", *(f"      {line}" for line in described)]
+    out += [f"+ column   {column}" for column in result.added_columns]
+    out += [f"- column   {column}" for column in result.removed_columns]
+    return out

@@ -358,6 +358,7 @@ def page_rows(records: CrawlRecords, graph: LinkGraph) -> list[dict[str, Any]]:
             "referer": page.referer,
             "captured_at": page.captured_at,
             "archive_url": page.archive_url,
+            "warc_record_id": page.warc_record_id,
         }
         # A URL met twice (a HEAD after a redirect, say) keeps its most informative record.
         previous = rows.get(page.url)

@@ -35,11 +35,31 @@ DIR_MODE = 0o755
 
 
 def file_sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return stream_sha256(file)
+
+
+def stream_sha256(file: BinaryIO) -> str:
+    """SHA-256 of what is left to read in *file*."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    for chunk in iter(lambda: file.read(1 << 20), b""):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """*path* opened for reading, when it is a regular file: a symlink, a FIFO or a device planted
+    in its place is refused with :class:`OSError`, never followed or waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "a symbolic link, not followed", str(path)) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return os.fdopen(fd, "rb")
 
 
 def fsync_path(path: Path) -> None:
@@ -69,16 +89,7 @@ def make_dirs(path: Path) -> None:
 def read_regular(path: Path, limit: int) -> bytes:
     """The bytes of the regular file *path*; :class:`OSError` when it is a symlink, not a
     regular file (a FIFO would block), or larger than *limit* bytes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise OSError(errno.ELOOP, "a symbolic link, not followed", str(path)) from None
-        raise
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+    with open_regular(path) as file:
         data = file.read(limit + 1)
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))

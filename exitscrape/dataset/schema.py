@@ -10,8 +10,8 @@ import pyarrow as pa
 
 #: Bump the major part for a breaking schema change, the minor part for an added column.
 #: 1.1.0 added ``programmes.references``; 1.2.0 ``programmes.differing_copies``,
-#: ``pages.captured_at`` and ``pages.archive_url``.
-SCHEMA_VERSION = "1.2.0"
+#: ``pages.captured_at`` and ``pages.archive_url``; 1.3.0 ``pages.warc_record_id``.
+SCHEMA_VERSION = "1.3.0"
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -151,8 +151,18 @@ PAGES = pa.schema(
             pa.string(),
             "Why the page failed, was not fetched or is suspect; null when fine.",
         ),
-        _field("fetched_at", _TIMESTAMP, "When the response (or the failure) came (UTC)."),
-        _field("body_sha256", pa.string(), "SHA-256 of the response body."),
+        _field(
+            "fetched_at",
+            _TIMESTAMP,
+            "When the response (or the failure) came (UTC): for a response, the `WARC-Date` of "
+            "its capture.",
+        ),
+        _field(
+            "body_sha256",
+            pa.string(),
+            "SHA-256 of the response body as the crawl read it (after undoing any "
+            "`Content-Encoding`); null when there was none (a file checked with HEAD).",
+        ),
         _field("content_type", pa.string(), "Media type of the response."),
         _field("referer", pa.string(), "The page whose link led here; null for the start URL."),
         _field(
@@ -168,6 +178,15 @@ PAGES = pa.schema(
             "Crawled from a web archive: the capture's raw replay URL (archive, capture time "
             "and `url`: `<archive><YYYYMMDDhhmmss>id_/<url>`); null for the live site. "
             "Added in schema 1.2.0.",
+        ),
+        _field(
+            "warc_record_id",
+            pa.string(),
+            "`WARC-Record-ID` of the response this row's status and body come from, in the "
+            "version's `captures.warc.gz` (the response at `final_url`, or the redirect at `url` "
+            "for a redirect to a page met before); null when no response came. The evidence of a "
+            "programme: its values were extracted from the response of the row whose `final_url` "
+            "is one of its `source_urls` (`exitscrape show NAME --source`). Added in schema 1.3.0.",
         ),
     ]
 )

@@ -6,9 +6,12 @@ Layout of a data dir::
     <data-dir>/<version>/programmes.parquet
     <data-dir>/<version>/pages.parquet
     <data-dir>/<version>/manifest.json
+    <data-dir>/<version>/captures.warc.gz   the HTTP exchanges the crawl made (exitscrape.evidence)
 
 A version is built in a hidden temporary directory, fsynced, renamed into place and only then
 named in LATEST, so readers never see a partial version and a crash leaves the last one intact.
+Files a run writes while it crawls (its captures) are staged in the data dir (:meth:`stage`) and
+moved into the version being built, so they are published with it or not at all.
 
 Only folders named like versions (:data:`VERSION_NAME`) are versions, and LATEST must name one:
 nothing else in a data dir is ever followed (:meth:`DatasetStore.strays` lists what is ignored).
@@ -24,9 +27,10 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,6 +56,8 @@ TIME_NAME_FORMAT = "%Y%m%dT%H%M%SZ"
 #: Nothing else in a data dir is a version, whatever it holds.
 VERSION_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z(?:-[0-9]{3,})?")
 _TMP_PREFIX = ".tmp-"
+#: Files this process staged (:meth:`DatasetStore.stage`): the running crawl's, not leftovers.
+_STAGED_HERE: set[str] = set()
 LATEST = "LATEST"
 # Files read back are never larger than this (a planted huge file is refused, not read).
 _LATEST_LIMIT = 1024
@@ -275,6 +281,17 @@ class DatasetStore:
             name = f"{base}-{count:03d}"
         return name
 
+    def stage(self, suffix: str) -> tuple[Path, BinaryIO]:
+        """A new, empty file in the data dir (hidden, created with ``O_EXCL``) and the file open
+        for writing: for a file to publish with the next version (``publish(files=...)``), on the
+        data dir's filesystem so that publishing moves it in one rename. Remove it if it is not
+        published. It is this process's: :meth:`recover` leaves it, and removes one that a killed
+        run left."""
+        make_dirs(self.root)
+        fd, name = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=suffix, dir=self.root)
+        _STAGED_HERE.add(os.path.abspath(name))
+        return Path(name), os.fdopen(fd, "wb")
+
     def recover(self) -> str | None:
         """Finish what a run killed mid-publish left: remove its half-built version and staging
         files, and name the newest complete version in LATEST when LATEST names another or
@@ -297,12 +314,19 @@ class DatasetStore:
         *,
         past_damaged: bool = False,
         named_at: datetime | None = None,
+        files: Mapping[str, Path] | None = None,
     ) -> str | None:
         """Publish *tables* as a new version; ``None`` when the programmes equal the latest's,
         unless the latest is damaged (``past_damaged``): then the new version replaces it.
 
         The version is named by the time of publishing, or by *named_at* (a backfill's as_of):
-        :class:`DatasetError` when that name would sort before the latest version's."""
+        :class:`DatasetError` when that name would sort before the latest version's. *files*
+        maps a name in the version to a file staged in the data dir (:meth:`stage`), moved into
+        the version (and listed in its manifest) when one is published."""
+        files = dict(files or {})
+        for name in files:
+            if name in ("", ".", "..", MANIFEST) or "/" in name or name.endswith(".parquet"):
+                raise ValueError(f"not a name for a version's extra file: {name!r}")
         make_dirs(self.root)
         self.recover()
         parent = self.latest()
@@ -315,13 +339,19 @@ class DatasetStore:
         version = self._new_version_name(named_at)
         tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=self.root))
         try:
-            files = {}
+            listed = {}
             for name, table in tables.items():
                 path = tmp / f"{name}.parquet"
                 pq.write_table(table.cast(TABLES[name]), path, compression="zstd")
                 os.chmod(path, FILE_MODE)  # pyarrow creates it as the umask says
                 fsync_path(path)
-                files[path.name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+                listed[path.name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+            for name, staged in files.items():
+                path = tmp / name
+                os.replace(staged, path)  # staged in the data dir: a rename, never a copy
+                os.chmod(path, FILE_MODE)
+                fsync_path(path)
+                listed[name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
             full_manifest = {
                 "version": version,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -329,7 +359,7 @@ class DatasetStore:
                 "parent": parent,
                 "programmes_digest": digest,
                 "rows": {name: table.num_rows for name, table in tables.items()},
-                "files": files,
+                "files": listed,
                 **manifest,
             }
             atomic_write(
@@ -347,10 +377,13 @@ class DatasetStore:
         return version
 
     def _remove_leftovers(self) -> None:
-        """Remove what a run killed mid-publish left: its version being built, a LATEST being
-        written (a symlink planted under such a name is removed, never followed)."""
+        """Remove what a killed run left: its version being built, its staged files (not this
+        process's), a LATEST being written (a symlink planted under such a name is removed,
+        never followed)."""
         for name in self._entries():
             leftover = self.root / name
+            if os.path.abspath(leftover) in _STAGED_HERE:
+                continue
             if name.startswith(f".{LATEST}.") and name.endswith(".tmp"):
                 leftover.unlink(missing_ok=True)
             elif name.startswith(_TMP_PREFIX):

@@ -35,6 +35,7 @@ from exitscrape.dataset.quality import BOUNDS, Thresholds, check
 from exitscrape.dataset.redact import redact_urls
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.dataset.wording import plural
+from exitscrape.evidence.capture import RunEvidence, run_evidence
 from exitscrape.extensions import runreport
 from exitscrape.extensions.outcome import (
     OUTCOME_STAT,
@@ -108,16 +109,18 @@ class PublishExtension:
         after a forced stop (a second Ctrl-C), which closes no spider."""
         self.closed = True
         self.outcome.finish_reason = reason
+        evidence = run_evidence(self.crawler)
         try:
             if reason == INTERRUPTED:
                 by = self.outcome.signal or "a signal"
                 self._set(Outcome.INTERRUPTED, f"interrupted by {by}; nothing published")
             elif self._holding_lock:
-                self._publish(reason)
+                self._publish(reason, evidence)
         except Exception as error:  # the run must still end with an outcome and a report
             logger.exception("Publishing failed")
             self._set(Outcome.FAILED, f"internal error while publishing: {error!r}")
         finally:
+            evidence.discard()  # published with the version, or removed: never left behind
             self._report()
             if self._holding_lock:
                 self.lock.release()
@@ -167,7 +170,7 @@ class PublishExtension:
         run.problems = quick_check.problems
         return True
 
-    def _publish(self, reason: str) -> None:
+    def _publish(self, reason: str, evidence: RunEvidence) -> None:
         if self._quick_check_verdict(reason):
             return
         settings = self.crawler.settings
@@ -250,9 +253,10 @@ class PublishExtension:
             version = self.store.publish(
                 tables.as_dict,
                 tables.digest,
-                redact_urls(manifest),
+                redact_urls({**manifest, **evidence.manifest()}),
                 past_damaged=bool(run.damaged_latest),
                 named_at=run.as_of if by_as_of else None,
+                files=evidence.files(),
             )
         except OSError as error:
             self._set(Outcome.FAILED, f"could not write the dataset to {self.store.root}: {error}")

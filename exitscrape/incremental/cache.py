@@ -43,6 +43,9 @@ from exitscrape.dataset.store import resolve_data_dir
 from exitscrape.spiders.meta import CONFIRMED_SHA256
 
 _ONE_FILE_LAYOUT = ".one-file-entries"  # marks a cache dir holding only CacheStorage's files
+#: Flag of a cached response that stands for a ``304 Not Modified`` (Scrapy flags every response
+#: from the cache ``cached``; the captures say which ones the site confirmed just now).
+REVALIDATED = "revalidated"
 #: First line of an entry (after gzip); entries of earlier formats (pickles) are misses.
 _MAGIC = b"exitscrape-cache 2\n"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -254,6 +257,7 @@ class RevalidatingCacheMiddleware(HttpCacheMiddleware):
             del request.meta["cached_response"]
             self.stats.inc_value("httpcache/revalidate")
             self._freshen_cached_response(cached, response)
+            cached.flags.append(REVALIDATED)
             return cached
         return super().process_response(request, response)
 

@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 
 from exitscrape.dataset.records import CrawlRecords
 from exitscrape.items import PageItem
-from exitscrape.spiders.meta import REFERER
+from exitscrape.spiders.meta import FETCHED_AT, REFERER, WARC_RECORD_ID
 from exitscrape.spiders.responses import capture_fields
 
 
@@ -35,13 +35,16 @@ class CollectPipeline:
         callback, so record the redirecting URL here."""
         redirects = request.meta.get("redirect_urls")
         if redirects:
+            # One redirect: the request carries its capture; after several, the last one's.
+            one_hop = len(redirects) == 1
             self.records.add(
                 PageItem(
                     url=redirects[0],
                     final_url=request.url,
                     status=(request.meta.get("redirect_reasons") or [None])[0],
-                    fetched_at=datetime.now(UTC),
+                    fetched_at=(one_hop and request.meta.get(FETCHED_AT)) or datetime.now(UTC),
                     referer=request.meta.get(REFERER),
+                    warc_record_id=request.meta.get(WARC_RECORD_ID) if one_hop else None,
                     **capture_fields(request.meta),
                 )
             )

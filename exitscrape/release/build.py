@@ -38,11 +38,13 @@ from exitscrape.dataset.files import (
     read_regular,
 )
 from exitscrape.dataset.store import DatasetDamaged, DatasetError, DatasetStore
+from exitscrape.evidence.writer import CAPTURES_FILE
 from exitscrape.release.card import SITE_URL, TITLE, CardFacts, data_card
 from exitscrape.release.changelog import changelog, section
 from exitscrape.release.datapackage import CSV_DIALECT, table_schema, write_csv
 from exitscrape.release.semver import FIRST, bump, change_level
 from exitscrape.release.sqlite import DB_NAME, write_edition
+from exitscrape.release.wacz import WACZ_FILE, page_list, write_wacz
 
 REGISTRY = "releases.json"
 SUMS = "SHA256SUMS"
@@ -150,6 +152,23 @@ def _resource(
     return resource
 
 
+def _evidence_resource(folder: Path) -> dict[str, Any]:
+    """The Data Package resource of the release's captures (a file, checked by its hash)."""
+    file = folder / WACZ_FILE
+    return {
+        "name": "captures",
+        "path": WACZ_FILE,
+        "type": "file",
+        "format": "wacz",
+        "mediatype": "application/wacz",
+        "bytes": file.stat().st_size,
+        "hash": f"sha256:{file_sha256(file)}",
+        "description": "Every HTTP response the crawl received, as a web archive (WARC in a "
+        "WACZ): the evidence each value was extracted from. Open it in ReplayWeb.page or pywb "
+        "(README.md, Checking a value against its source).",
+    }
+
+
 def _descriptor(
     folder: Path,
     release: str,
@@ -178,6 +197,8 @@ def _descriptor(
             "hash": f"sha256:{file_sha256(folder / DB_NAME)}",
         }
     )
+    if (folder / WACZ_FILE).is_file():
+        resources.append(_evidence_resource(folder))
     return {
         "name": PACKAGE_NAME,
         "title": TITLE,
@@ -441,6 +462,9 @@ def build_release(
     releases = read_registry(store)
     manifest = store.manifest(version)
     tables = {name: store.read(name, version) for name in TABLE_NAMES}
+    # Verified above with every file its manifest lists: none when published before captures.
+    listed = CAPTURES_FILE in (manifest.get("files") or {})
+    captures = store.root / version / CAPTURES_FILE if listed else None
     recorded = next((r for r in releases if r["dataset_version"] == version), None)
     diff: Diff | None = None
     if recorded:
@@ -492,7 +516,13 @@ def build_release(
             "the data comes from, how far to trust it and how to cite it.",
             LICENSE["title"],
         )
-        facts = CardFacts(number, created[:10], f"{PACKAGE_NAME}-{number}", manifest, tables, files)
+        if captures is not None:
+            pages = page_list(tables["pages"], tables["programmes"])
+            write_wacz(captures, pages, tmp / WACZ_FILE, datetime.fromisoformat(created))
+        evidence = WACZ_FILE if captures is not None else None
+        facts = CardFacts(
+            number, created[:10], f"{PACKAGE_NAME}-{number}", manifest, tables, files, evidence
+        )
         (tmp / "README.md").write_text(data_card(facts))
         sections = [current_section, *(r["changelog"] for r in reversed(earlier))]
         (tmp / "CHANGELOG.md").write_text(changelog(sections))

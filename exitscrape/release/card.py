@@ -34,6 +34,7 @@ class CardFacts:
     manifest: dict[str, Any]
     tables: dict[str, pa.Table]
     files: list[tuple[str, int]]  # (path, bytes) of every data file
+    evidence: str | None = None  # path of the captures' WACZ, if any
 
 
 def _counts(values: list[Any]) -> str:
@@ -86,6 +87,45 @@ def _gaps(pages: pa.Table) -> list[str]:
     if len(rows) > 25:
         lines.append(f"  - … and {len(rows) - 25} more: see `pages.csv`")
     return lines
+
+
+def _checking(facts: CardFacts) -> list[str]:
+    """The section that tells a reader how to see the page a value was extracted from."""
+    lines = ["## Checking a value against its source", ""]
+    if facts.evidence is None:
+        return [
+            *lines,
+            "This dataset version was crawled by exitscrape "
+            f"{text(facts.manifest.get('exitscrape_version', '?'))}, before the pages a crawl "
+            "fetched were kept: the release holds no captures to check values against.",
+            "",
+        ]
+    path = facts.evidence
+    return [
+        *lines,
+        f"Every value was extracted from a page the crawl received, and `{path}` holds every "
+        "HTTP response it received, unchanged (a web archive: the WARC file "
+        "`archive/captures.warc.gz` with its index, in a WACZ package).",
+        "",
+        "1. **Find the page.** A programme's `source_urls` are the pages its values were read "
+        "from. The `pages` row whose `final_url` is one of them gives the capture's date "
+        "(`fetched_at`) and its WARC record (`warc_record_id`); its `body_sha256` is the SHA-256 "
+        "of the page as received. Categories (`settings`, `ideologies`, `regions`) come from the "
+        "category pages (`kind` `listing`) that link to it.",
+        f"2. **Open it in a browser.** Go to <https://replayweb.page>, choose `{path}`, then "
+        "the page in its list of pages (or type its URL): it is shown as the crawler received "
+        "it, on that date. Nothing is uploaded: ReplayWeb.page reads the file in the browser.",
+        "3. **Or with pywb**, the Webrecorder archive server, on your machine: "
+        "`pip install pywb`, then `wb-manager init exit-programmes`, "
+        f"`wb-manager add --unpack-wacz exit-programmes {path}`, `wayback -p 8080`, and open "
+        "`http://localhost:8080/exit-programmes/<timestamp>id_/<url>` (`<timestamp>` is "
+        "`fetched_at` as `YYYYMMDDhhmmss`; `id_` serves the page exactly as captured).",
+        "4. **Or read the record itself**: unzip `archive/captures.warc.gz` from the package; "
+        "`warcio index -f warc-record-id,offset,warc-target-uri captures.warc.gz` finds the "
+        "record's offset, and `warcio extract --payload captures.warc.gz OFFSET` prints the "
+        "page. `warcio check captures.warc.gz` verifies every record's SHA-256 digests.",
+        "",
+    ]
 
 
 def _disagreements(rows: list[dict[str, Any]]) -> list[str]:
@@ -194,6 +234,13 @@ def data_card(facts: CardFacts) -> str:
         "missing values as nulls; `country_code` is derived with pycountry; `references` are "
         "read from the description by pattern (see Limitations).",
     ]
+    if manifest.get("rebuilt_from"):
+        lines.append(
+            f"- **Rebuilt** by exitscrape {text(manifest.get('rebuilt_by', '?'))} from the "
+            f"captures of dataset version {code(manifest['rebuilt_from'])}, with no new crawl: "
+            "the pages are the ones that crawl received (their dates are `pages.fetched_at`), "
+            "read again by this version's extraction."
+        )
     source = manifest.get("source")
     if isinstance(source, dict):
         captures = source.get("captures") or {}
@@ -220,6 +267,11 @@ def data_card(facts: CardFacts) -> str:
         rows_in = facts.tables[path.rsplit("/", 1)[-1].split(".")[0]].num_rows
         what = "Parquet (typed, lists as lists)" if path.endswith(".parquet") else "CSV copy"
         lines.append(f"| `{path}` | {rows_in} | {size} | {what} |")
+    if facts.evidence:
+        lines.append(
+            f"| `{facts.evidence}` | | | every HTTP response the crawl received (web archive): "
+            "the evidence, see *Checking a value against its source* |"
+        )
     lines += [
         "| `exit_programmes.db` | | | SQLite edition of both tables, for Datasette (below) |",
         "| `metadata.json` | | | Datasette metadata: titles, column descriptions, facets |",
@@ -273,6 +325,7 @@ def data_card(facts: CardFacts) -> str:
         *_disagreements(rows),
         *_archive_gaps(manifest.get("start_url"), rows),
         "",
+        *_checking(facts),
         "## Limitations",
         "",
         "- Texts are the programmes' own descriptions as published on the site: claims about "

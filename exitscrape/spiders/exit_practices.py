@@ -44,6 +44,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _fetched_at(request_meta: dict[str, Any]) -> datetime:
+    """When the response came: its capture's date (a rebuild reproduces it), else now."""
+    recorded: datetime | None = request_meta.get(meta.FETCHED_AT)
+    return recorded or _now()
+
+
 class ExitPracticesSpider(SiteSpider):
     """Crawl the Exit Practices site from its start page: menu, category pages, programme pages.
 
@@ -93,11 +99,12 @@ class ExitPracticesSpider(SiteSpider):
             url=redirects[0] if redirects else response.url,
             final_url=response.url,
             status=response.status,
-            fetched_at=_now(),
+            fetched_at=_fetched_at(response.meta),
             content_type=media_type(response),
             referer=response.meta.get(meta.REFERER),
             etag=header(response, b"ETag"),
             last_modified=header(response, b"Last-Modified"),
+            warc_record_id=response.meta.get(meta.WARC_RECORD_ID),
             **capture_fields(response.meta),
             **fields,
         )
@@ -142,7 +149,7 @@ class ExitPracticesSpider(SiteSpider):
         page = ProgrammePage(response.selector)
         links = self.scope.admit_all(content_links(response.selector, response.url))
         if page.is_programme:
-            yield page.to_item(url=response.url, fetched_at=_now())
+            yield page.to_item(url=response.url, fetched_at=_fetched_at(response.meta))
         yield self._page(response, body_sha256=digest, is_programme=page.is_programme, links=links)
         yield from self._follow(links, response.url)
 
@@ -179,13 +186,15 @@ class ExitPracticesSpider(SiteSpider):
         redirects = request.meta.get("redirect_urls")
         if not info.skipped:
             self.logger.warning("Failed %s: %s", request.url, info.error)
+        answered = info.status is not None  # a response came (HTTP 404, say): it was captured
         yield PageItem(
             url=redirects[0] if redirects else request.url,
             final_url=info.final_url,
             status=info.status,
-            fetched_at=_now(),
+            fetched_at=_fetched_at(request.meta) if answered else _now(),
             referer=request.meta.get(meta.REFERER),
             error=info.error,
             skipped=info.skipped,
+            warc_record_id=request.meta.get(meta.WARC_RECORD_ID) if answered else None,
             **capture_fields(request.meta),
         )

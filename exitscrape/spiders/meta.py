@@ -26,3 +26,9 @@ MEMENTO = "exitscrape_memento"
 #: all the attempts at one URL share its time limit. Set and read by
 #: :mod:`exitscrape.downloadermiddlewares.retry`.
 FIRST_ATTEMPT = "exitscrape_first_attempt"
+#: The WARC record ID of the captured response a request got (:mod:`exitscrape.evidence`): set
+#: by the capture middleware, or in a rebuild by the replay; recorded as ``pages.warc_record_id``.
+WARC_RECORD_ID = "exitscrape_warc_record_id"
+#: When that response came (a UTC datetime, the record's ``WARC-Date``): recorded as
+#: ``pages.fetched_at`` and ``programmes.crawled_at``, so that a rebuild reproduces them.
+FETCHED_AT = "exitscrape_fetched_at"

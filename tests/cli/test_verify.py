@@ -36,7 +36,7 @@ def test_verify_names_every_damaged_file(data_dir: Path) -> None:
     old, new = DatasetStore(data_dir).versions()
     ok = run_cli("verify", "--all", "--data-dir", str(data_dir))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert f"ok       {old}  (2 files, " in ok.stdout and "all 2 version(s) hold" in ok.stdout
+    assert f"ok       {old}  (3 files, " in ok.stdout and "all 2 version(s) hold" in ok.stdout
 
     truncate(data_dir / new / "programmes.parquet")
     flip_a_byte(data_dir / old / "pages.parquet")

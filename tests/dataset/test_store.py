@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -131,6 +132,57 @@ def test_leftover_temporary_dirs_are_invisible_and_cleaned(tmp_path) -> None:
     assert store.versions() == [first]
     publish(store, description="Edited.")
     assert not partial.exists()
+
+
+def stage(store: DatasetStore, data: bytes) -> Path:
+    path, file = store.stage(suffix="-captures.warc.gz")
+    with file:
+        file.write(data)
+    return path
+
+
+def test_staged_files_are_moved_into_the_version_and_listed(tmp_path) -> None:
+    store = DatasetStore(tmp_path)
+    staged = stage(store, b"evidence")
+    assert staged.parent == tmp_path and staged.name.startswith(".tmp-")
+    tables = assemble(records())
+    version = store.publish(tables.as_dict, tables.digest, {}, files={"captures.warc.gz": staged})
+    assert version is not None and not staged.exists()
+    published = tmp_path / version / "captures.warc.gz"
+    assert published.read_bytes() == b"evidence"
+    assert oct(published.stat().st_mode & 0o777) == "0o644"
+    listed = store.manifest(version)["files"]["captures.warc.gz"]
+    assert listed == {"bytes": 8, "sha256": file_sha256(published)}
+    # Unchanged programmes: nothing published, the staged file left for its run to remove.
+    again = stage(store, b"more")
+    assert store.publish(tables.as_dict, tables.digest, {}, files={"c.warc.gz": again}) is None
+    assert again.read_bytes() == b"more"
+
+
+def test_extra_files_cannot_overwrite_a_version_file_or_escape_it(tmp_path) -> None:
+    store = DatasetStore(tmp_path)
+    tables = assemble(records())
+    for name in ("manifest.json", "pages.parquet", "../x", "a/b", "", ".."):
+        with pytest.raises(ValueError, match="not a name"):
+            store.publish(tables.as_dict, tables.digest, {}, files={name: stage(store, b"x")})
+    assert store.versions() == []
+
+
+def test_leftover_staged_files_and_planted_links_are_removed_not_followed(tmp_path) -> None:
+    store = DatasetStore(tmp_path / "data")
+    store.root.mkdir()
+    leftover = store.root / ".tmp-k1ll3d-captures.warc.gz"  # staged by a run since killed
+    leftover.write_bytes(b"from a killed run")
+    ours = stage(store, b"this run's, still being written")
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "file").write_text("keep")
+    (store.root / ".tmp-planted-dir").symlink_to(target)
+    (store.root / ".tmp-planted-file").symlink_to(target / "file")
+    assert publish(store) is not None
+    assert [p for p in store.root.iterdir() if p.name.startswith(".tmp-")] == [ours]
+    assert not leftover.exists()
+    assert (target / "file").read_text() == "keep"
 
 
 def test_versions_sort_by_time_within_one_second(tmp_path) -> None:

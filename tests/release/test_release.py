@@ -104,6 +104,7 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
         "CHANGELOG.md",
         "README.md",
         "SHA256SUMS",
+        "captures.wacz",
         "data/pages.csv",
         "data/pages.parquet",
         "data/programmes.csv",
@@ -127,7 +128,7 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
         path = out / resource["path"]
         assert resource["bytes"] == path.stat().st_size
         assert resource["hash"] == f"sha256:{sha256(path)}"
-        assert resource["format"] in ("csv", "parquet", "sqlite") and resource["mediatype"]
+        assert resource["format"] in ("csv", "parquet", "sqlite", "wacz") and resource["mediatype"]
     # The Parquet files are the published version's, byte for byte.
     store = DatasetStore(data_dir)
     assert sha256(out / "data/programmes.parquet") == sha256(store.table_path("programmes"))
@@ -164,6 +165,7 @@ def test_table_schemas_come_from_the_dataset_schema(data_dir, tmp_path):
         "pages-csv",
         "pages-parquet",
         "exit-programmes-sqlite",
+        "captures",
     }
     for table, schema in (("programmes", PROGRAMMES), ("pages", PAGES)):
         for fmt in ("csv", "parquet"):
@@ -261,7 +263,14 @@ def test_releasing_a_version_again_rebuilds_the_same_release(data_dir, tmp_path)
     again = release(data_dir, tmp_path / "b")
     assert again.returncode == 0, again.stderr
     assert "release 1.0.0" in again.stdout and "rebuilt" in again.stdout
-    for name in ("datapackage.json", "CHANGELOG.md", "README.md", "SHA256SUMS", "metadata.json"):
+    for name in (
+        "datapackage.json",
+        "CHANGELOG.md",
+        "README.md",
+        "SHA256SUMS",
+        "metadata.json",
+        "captures.wacz",  # wacz run with the release's time as its clock
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert len(json.loads((data_dir / "releases.json").read_text())["releases"]) == 1
 
