@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from exitscrape.cli.options import add_data_dir
 from exitscrape.cli.output import echo
@@ -81,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
         f"  folder: {result.folder}",
         f"  zip:    {result.zip}",
         f"  check:  frictionless validate {result.folder / 'datapackage.json'}",
+        # frictionless refuses a zip given by an absolute path ("not safe"): from its folder.
+        f"          cd {shlex.quote(str(result.zip.parent))} && frictionless validate "
+        f"{shlex.quote(result.zip.name)} --innerpath "
+        f"{shlex.quote(result.folder.name + '/datapackage.json')}",
     ]
     echo(*lines)
     return 0

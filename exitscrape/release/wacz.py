@@ -64,7 +64,9 @@ def write_wacz(captures: Path, pages: list[dict[str, Any]], target: Path, at: da
     with tempfile.TemporaryDirectory(prefix="exitscrape-wacz-") as scratch:
         listing = Path(scratch) / "pages.jsonl"
         listing.write_text("".join(json.dumps(page) + "\n" for page in pages), encoding="utf-8")
-        command = ["create", "-o", str(target), "-p", str(listing), str(captures)]
+        # Absolute paths: wacz runs in the scratch dir, and the data dir may be given relative.
+        command = ["create", "-o", str(target.resolve()), "-p", str(listing)]
+        command.append(str(captures.resolve()))
         result = subprocess.run(
             [sys.executable, "-c", _WACZ_AT, at.astimezone(UTC).isoformat(), *command],
             capture_output=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -144,6 +145,25 @@ def test_package_validates_and_checksums_match(data_dir, tmp_path):
     report = zipped.validate()
     assert report.valid, report.flatten(["type", "note"])
     assert {task.name for task in report.tasks} >= {"programmes-csv", "pages-csv"}
+
+
+def test_a_release_from_a_relative_data_dir_validates_as_printed(data_dir, tmp_path):
+    """Paths as a user types them (relative to where they run the command), and the zip checked
+    with the command the release prints."""
+    done = run_cli("release", "--data-dir", "data", "--out", "rel", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    check = [line.removeprefix("  check:").strip() for line in lines if "frictionless" in line]
+    assert len(check) == 2 and check[1].endswith("--innerpath rel/datapackage.json")
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"  # the venv's frictionless
+    for command in check:
+        validation = subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PATH": path},
+        )
+        assert validation.returncode == 0, validation.stdout + validation.stderr
 
 
 def test_a_broken_checksum_fails_validation(data_dir, tmp_path):
