@@ -13,6 +13,7 @@ from exitscrape.cli.options import add_data_dir
 from exitscrape.cli.output import echo, echo_error, json_text, one_line
 from exitscrape.dataset.store import LATEST, DatasetStore, resolve_data_dir
 from exitscrape.dataset.verify import Problem, listed_files
+from exitscrape.dataset.wording import plural
 from exitscrape.evidence.verify import check_evidence
 from exitscrape.evidence.writer import CAPTURES_FILE
 
@@ -167,9 +168,9 @@ def run(args: argparse.Namespace) -> int:
     damaged = sum(1 for found in findings.values() if found)
     if problems:
         echo_error(
-            f"exitscrape verify: {len(problems)} problem(s), {damaged} of {len(names)} "
-            "version(s) damaged"
+            f"exitscrape verify: {plural(len(problems), 'problem')}, {damaged} of "
+            f"{plural(len(names), 'version')} damaged"
         )
         return DAMAGED
-    echo(f"all {len(names)} version(s) hold")
+    echo("the version holds" if len(names) == 1 else f"all {len(names)} versions hold")
     return 0

@@ -38,6 +38,7 @@ from exitscrape.dataset.files import (
     read_regular,
 )
 from exitscrape.dataset.store import DatasetDamaged, DatasetError, DatasetStore
+from exitscrape.dataset.wording import plural
 from exitscrape.evidence.writer import CAPTURES_FILE
 from exitscrape.release.card import SITE_URL, TITLE, CardFacts, data_card
 from exitscrape.release.changelog import changelog, section
@@ -310,7 +311,9 @@ def not_a_release(folder: Path) -> str | None:
             files.add(name)
         unlisted = sorted(files - set(sums) - {SUMS})
         if unlisted:
-            return f"it holds {len(unlisted)} file(s) a release does not, e.g. {unlisted[0]}"
+            return (
+                f"it holds {plural(len(unlisted), 'file')} a release does not, e.g. {unlisted[0]}"
+            )
         if set(sums) - files:
             return f"it lacks {sorted(set(sums) - files)[0]}, which its {SUMS} lists"
         for name, digest in sums.items():

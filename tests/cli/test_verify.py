@@ -36,7 +36,7 @@ def test_verify_names_every_damaged_file(data_dir: Path) -> None:
     old, new = DatasetStore(data_dir).versions()
     ok = run_cli("verify", "--all", "--data-dir", str(data_dir))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert f"ok       {old}  (3 files, " in ok.stdout and "all 2 version(s) hold" in ok.stdout
+    assert f"ok       {old}  (3 files, " in ok.stdout and "all 2 versions hold" in ok.stdout
 
     truncate(data_dir / new / "programmes.parquet")
     flip_a_byte(data_dir / old / "pages.parquet")
@@ -51,7 +51,7 @@ def test_verify_names_every_damaged_file(data_dir: Path) -> None:
         + latest.stdout.split(f"{new}/programmes.parquet: ")[1].splitlines()[0],
     ]
     assert "(truncated or replaced)" in latest.stdout and old not in latest.stdout
-    assert "1 problem(s), 1 of 1 version(s) damaged" in latest.stderr
+    assert "1 problem, 1 of 1 version damaged" in latest.stderr
 
     every = run_cli("verify", "--all", "--json", "--data-dir", str(data_dir))
     assert every.returncode == 5
