@@ -291,7 +291,13 @@ def _responses(run: RunOutcome) -> str:
         (run.downloaded, "downloaded"),
     )
     parts = ", ".join(f"{n} {what}" for n, what in kinds if n) or "none"
-    return f"responses: {run.responses} ({asked}): {parts}"
+    line = f"responses: {run.responses} ({asked}): {parts}"
+    if quick_check is not None and quick_check.replayed:
+        line += (
+            f"; {plural(quick_check.replayed, 'page')} found unchanged replayed from the last "
+            "crawl, not fetched again"
+        )
+    return line
 
 
 def _disagreement(disagreement: Disagreement) -> list[str]:
@@ -330,6 +336,12 @@ def summary(run: RunOutcome) -> str:
     quick_check = run.quick_check
     if quick_check and quick_check.changed:
         lines.append(f"quick check: {one_line(quick_check.changed)}; crawled the site")
+    if quick_check and quick_check.not_replayed:
+        why = one_line(quick_check.not_replayed)
+        lines.append(
+            f"quick check: the last crawl's records were not used ({why}); crawled the pages "
+            "found unchanged too"
+        )
     for problem in run.damaged_latest[:_SHOWN_PROBLEMS]:
         lines.append(f"damaged: {one_line(problem)}")
     data_dir = run.data_dir.resolve()

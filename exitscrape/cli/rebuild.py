@@ -13,7 +13,6 @@ from exitscrape.cli.output import echo, echo_error
 from exitscrape.dataset.diff import diff_tables
 from exitscrape.dataset.store import DatasetDamaged, DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.evidence.reader import CapturesError, read_info
-from exitscrape.evidence.replay import replay_settings
 from exitscrape.evidence.verify import captures_path
 from exitscrape.extensions.outcome import Outcome, RunOutcome
 
@@ -79,6 +78,9 @@ def _replay(
     start_url = info.start_url or manifest.get("start_url")
     if not start_url:
         raise DatasetError(f"cannot rebuild: neither {captures} nor the manifest name a start URL")
+    # Imports Scrapy: here, not at the top, so that every other command starts fast.
+    from exitscrape.evidence.replay import replay_settings
+
     overrides = {
         **replay_settings(folder, info),
         "LOG_LEVEL": "ERROR" if not args.verbose else "INFO" if args.verbose == 1 else "DEBUG",

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from exitscrape.items import PageItem, ProgrammeItem, SiteMenu, programme_key
 
@@ -20,12 +21,51 @@ CONTENT_FIELDS = ("name", "country", "target_audience", "organisation", "objecti
 #: A spooled item is the JSON list of these fields' values (``fetched_at`` in ISO 8601).
 _SPOOLED = tuple(f.name for f in fields(ProgrammeItem))
 _FETCHED_AT = _SPOOLED.index("fetched_at")
+_TEXT = frozenset(_SPOOLED) - {"fetched_at", "objectives", "references"}
+
+
+def programme_values(item: ProgrammeItem) -> list[Any]:
+    """*item* as a JSON-ready list (the spool's lines, the quick-check plan's records)."""
+    values = [getattr(item, name) for name in _SPOOLED]
+    values[_FETCHED_AT] = item.fetched_at.isoformat()
+    return values
+
+
+def programme_from_values(values: Any) -> ProgrammeItem:
+    """The item :func:`programme_values` gave *values* for; :class:`ValueError` when *values*
+    (read from a file: untrusted) are not such a list."""
+    if not isinstance(values, list) or len(values) != len(_SPOOLED):
+        raise ValueError("not a programme record")
+    named = dict(zip(_SPOOLED, values, strict=True))
+    for name in _TEXT:
+        if not isinstance(named[name], str | None):
+            raise ValueError(f"a programme record's {name} is not text")
+    if not isinstance(named["url"], str) or not isinstance(named["fetched_at"], str):
+        raise ValueError("a programme record lacks its URL or date")
+    if not all(isinstance(line, str) for line in _list(named["objectives"])):
+        raise ValueError("a programme record's objectives are not text")
+    for reference in _list(named["references"]):
+        if not (
+            isinstance(reference, dict)
+            and set(reference) == {"author", "year"}
+            and isinstance(reference["author"], str)
+            and type(reference["year"]) is int
+        ):
+            raise ValueError("a programme record's references are malformed")
+    fetched_at = datetime.fromisoformat(named.pop("fetched_at"))
+    if fetched_at.tzinfo is None:
+        raise ValueError("a programme record's date has no time zone")
+    return ProgrammeItem(fetched_at=fetched_at, **named)
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError("a programme record holds a value where a list belongs")
+    return value
 
 
 def _spooled(item: ProgrammeItem) -> bytes:
-    values = [getattr(item, name) for name in _SPOOLED]
-    values[_FETCHED_AT] = item.fetched_at.isoformat()
-    return json.dumps(values).encode() + b"\n"
+    return json.dumps(programme_values(item)).encode() + b"\n"
 
 
 def _unspooled(line: bytes) -> ProgrammeItem:

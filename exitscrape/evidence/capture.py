@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +37,9 @@ from exitscrape.evidence.writer import (
     CAPTURES_FILE,
     RESULT_SETTINGS,
     CaptureProcess,
+    CopiedExchange,
     Exchange,
+    Span,
     warcinfo,
 )
 from exitscrape.incremental.cache import REVALIDATED
@@ -107,6 +110,10 @@ class RunEvidence(Protocol):
     def manifest(self) -> dict[str, Any]:
         """Fields the version's manifest adds."""
 
+    def spans(self) -> Mapping[str, Span]:
+        """Response record ID -> where its exchange is in the captures :meth:`files` gave
+        (empty before, or when the captures are not this run's)."""
+
     def discard(self) -> None:
         """Remove what was staged and not published (safe to call more than once)."""
 
@@ -123,6 +130,7 @@ class CaptureMiddleware:
         self._path: Path | None = None
         self._error: str | None = None
         self._finished = False
+        self._spans: dict[str, Span] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
@@ -158,6 +166,18 @@ class CaptureMiddleware:
         request.meta[FETCHED_AT] = record.date
         return response
 
+    def copy(self, copied: CopiedExchange) -> None:
+        """Record an exchange of the latest version's captures again, as it is there (a page
+        the quick check found unchanged, which the run did not fetch again)."""
+        if self._finished or self._error:
+            return
+        try:
+            if self._writer is None:
+                self._writer = self._open()
+            self._writer.write(copied)
+        except Exception as error:
+            self._fail(error)
+
     def _fail(self, error: BaseException) -> None:
         self._error = f"{type(error).__name__}: {error}"
         logger.error("Cannot write the captures: %s; this run will publish nothing", error)
@@ -168,6 +188,7 @@ class CaptureMiddleware:
             writer, self._writer = self._writer, None
             try:
                 writer.close()  # what is queued is written first
+                self._spans = writer.spans
             except Exception as error:
                 if not self._error:
                     self._fail(error)
@@ -177,6 +198,9 @@ class CaptureMiddleware:
 
     def manifest(self) -> dict[str, Any]:
         return {}
+
+    def spans(self) -> Mapping[str, Span]:
+        return self._spans
 
     def discard(self) -> None:
         self._finished = True
@@ -208,6 +232,9 @@ class ReplayEvidence:
     def manifest(self) -> dict[str, Any]:
         return {"rebuilt_from": self.version_dir.name, "rebuilt_by": __version__}
 
+    def spans(self) -> Mapping[str, Span]:
+        return {}
+
     def discard(self) -> None:
         if self._path is not None:
             self._path.unlink(missing_ok=True)
@@ -224,6 +251,9 @@ class NoEvidence:
         return {}
 
     def manifest(self) -> dict[str, Any]:
+        return {}
+
+    def spans(self) -> Mapping[str, Span]:
         return {}
 
     def discard(self) -> None:

@@ -21,6 +21,9 @@ lines whose name is not an HTTP token); a request header carrying a credential
 ``304 Not Modified``, or the quick check had confirmed the page earlier in the run) is recorded
 with the cached body and headers and says so in ``Exitscrape-Served-From`` (and when that body was
 downloaded, in ``Exitscrape-Cached-At``): a version's captures hold every body it was built from.
+A page that a rerun did not fetch again, because the quick check found it unchanged
+(:mod:`exitscrape.incremental.replay`), keeps its records from the latest version's captures,
+copied byte for byte (:class:`CopiedExchange`): same record ID, same date.
 
 The crawl hands each exchange to a writer process (:class:`CaptureProcess`, running this module):
 compressing and hashing run beside the crawl, on another core, instead of in its event loop (in
@@ -114,6 +117,26 @@ class Exchange:
     #: The response record's ``WARC-Record-ID``, known before the record is written.
     record_id: str = field(default_factory=StatusAndHeadersParser.make_warc_id)
 
+    def write_to(self, writer: CaptureWriter) -> None:
+        writer.write(self)
+
+
+#: Where an exchange's records are in a captures file: offset and length in bytes (its response
+#: and request records, a gzip member each).
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class CopiedExchange:
+    """An exchange already recorded in another captures file, copied as it is there."""
+
+    source: str  # the captures file's path
+    span: Span
+    record_id: str  # its response record's ID
+
+    def write_to(self, writer: CaptureWriter) -> None:
+        writer.copy(self)
+
 
 class _HexDigester(Digester):  # type: ignore[misc]
     """SHA-256 digests written ``sha256:<hex>`` (as Webrecorder's tools write them): a response's
@@ -187,9 +210,13 @@ class CaptureWriter:
         self._file = file
         self._warc = _WARCWriter(file)
         self._warc.write_record(self._warc.create_warcinfo_record(CAPTURES_FILE, dict(info)))
+        #: Response record ID -> where its exchange is in this file.
+        self.spans: dict[str, Span] = {}
+        self._sources: dict[str, BinaryIO] = {}
 
     def write(self, exchange: Exchange) -> None:
         """Record *exchange*: its response, then the request it answered."""
+        start = self._file.tell()
         date = warc_date(exchange.date)
         extra = {
             "WARC-Record-ID": exchange.record_id,
@@ -223,10 +250,26 @@ class CaptureWriter:
             warc_headers_dict={"WARC-Date": date},
         )
         self._warc.write_request_response_pair(request, response)
+        self.spans[exchange.record_id] = (start, self._file.tell() - start)
+
+    def copy(self, copied: CopiedExchange) -> None:
+        """Record *copied* as its source holds it (the caller checked the span)."""
+        source = self._sources.get(copied.source)
+        if source is None:
+            source = self._sources[copied.source] = open(copied.source, "rb")  # noqa: SIM115
+        offset, length = copied.span
+        source.seek(offset)
+        data = source.read(length)
+        if len(data) != length:
+            raise OSError(f"{copied.source} ends before the record {copied.record_id}")
+        self.spans[copied.record_id] = (self._file.tell(), length)
+        self._file.write(data)
 
     def close(self) -> None:
         """Flush the file to disk and close it."""
         try:
+            for source in self._sources.values():
+                source.close()
             self._file.flush()
             os.fsync(self._file.fileno())
         finally:
@@ -265,9 +308,11 @@ class CaptureProcess:
             fcntl.fcntl(self._pipe.fileno(), fcntl.F_SETPIPE_SZ, _BUFFER)
         self._failure: str | None = None
         self._closed = False
+        #: Where each exchange is in the file, once it is closed (:meth:`CaptureWriter.spans`).
+        self.spans: dict[str, Span] = {}
         self._send(dict(info))
 
-    def write(self, exchange: Exchange) -> None:
+    def write(self, exchange: Exchange | CopiedExchange) -> None:
         """Hand *exchange* to the writer (waiting while the pipe is full)."""
         self._send(exchange)
 
@@ -301,6 +346,9 @@ class CaptureProcess:
             self._process.wait()
             if status[-1:] != [_DONE]:  # its last word (an exit status may be reaped by others)
                 self._failure = status[-1] if status else f"exit {self._process.returncode}"
+            else:
+                spans = json.loads(status[-2]) if len(status) > 1 else {}
+                self.spans = {record: (span[0], span[1]) for record, span in spans.items()}
         if self._failure:
             raise OSError(f"the captures writer failed: {self._failure}")
 
@@ -313,7 +361,8 @@ _BUFFER = 1024 * 1024
 
 def main(fd: int) -> None:
     """The writer process: the warcinfo fields, then exchanges, pickled on stdin until its end;
-    the captures written to the file open as *fd*, then :data:`_DONE` on stdout."""
+    the captures written to the file open as *fd*, then the spans (JSON) and :data:`_DONE` on
+    stdout."""
     source = sys.stdin.buffer
     try:
         with os.fdopen(fd, "wb") as file:
@@ -323,11 +372,13 @@ def main(fd: int) -> None:
                     exchange = pickle.load(source)
                 except EOFError:
                     break
-                writer.write(exchange)
+                # Unpickled as exitscrape.evidence.writer's classes, not this __main__'s.
+                exchange.write_to(writer)
             writer.close()
     except Exception as error:
         print(f"{type(error).__name__}: {error}", flush=True)
         sys.exit(1)
+    print(json.dumps(writer.spans), flush=True)
     print(_DONE, flush=True)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -36,6 +37,7 @@ from exitscrape.dataset.redact import redact_urls
 from exitscrape.dataset.store import DatasetError, DatasetStore, resolve_data_dir
 from exitscrape.dataset.wording import plural
 from exitscrape.evidence.capture import RunEvidence, run_evidence
+from exitscrape.evidence.writer import Span
 from exitscrape.extensions import runreport
 from exitscrape.extensions.outcome import (
     OUTCOME_STAT,
@@ -45,7 +47,7 @@ from exitscrape.extensions.outcome import (
     RunOutcome,
 )
 from exitscrape.extensions.runlock import LockBusy, RunLock
-from exitscrape.incremental import quickcheck
+from exitscrape.incremental import quickcheck, replay
 from exitscrape.incremental.middleware import QuickCheckMiddleware
 from exitscrape.pipelines.collect import CollectPipeline
 from exitscrape.spiders.base import scope_of
@@ -279,8 +281,27 @@ class PublishExtension:
                 rows=tables.pages.select(list(quickcheck.PLAN_COLUMNS)).to_pylist(),
                 page_items=collect.records.pages,
                 programmes=tables.programmes.num_rows,
+                records_sha256=self._write_replay_records(version, evidence),
             )
         logger.info("Dataset %s: %s", run.outcome, self.store.root)
+
+    def _write_replay_records(self, version: str | None, evidence: RunEvidence) -> str | None:
+        """Leave the records a rerun replays (:mod:`exitscrape.incremental.replay`), located in
+        the latest version's captures; their SHA-256, or ``None``."""
+        spans: Mapping[str, Span]
+        if version is None:  # the latest version is an earlier run's: only pages replayed from it
+            middleware = self.crawler.get_spider_middleware(QuickCheckMiddleware)
+            replayed = middleware.replay if middleware else None
+            spans = replayed.spans if replayed else {}
+        else:
+            spans = evidence.spans()
+        collect = self.crawler.get_item_pipeline(CollectPipeline)
+        assert collect is not None
+        try:
+            return replay.write_records(self.crawler.settings, collect.records, spans)
+        except OSError as error:  # the next rerun crawls what changed pages link to: slower
+            logger.warning("Cannot write the records for the next rerun: %s", error)
+            return None
 
     def _report(self) -> None:
         stats = self.crawler.stats

@@ -2,44 +2,64 @@
 before the spider starts, and let the crawl reuse what the check confirmed.
 
 :class:`QuickCheckMiddleware` (a spider middleware) holds the spider's start requests back while
-the plan's pages are asked for again; the first page that answers differently releases them (the
-crawl begins), and a check that ends without a verdict (an answer went missing) releases them
-when the spider goes idle. :class:`QuickCheckDownloaderMiddleware` drops the check's requests
-still queued once the crawl has begun (the crawl asks for those pages itself: a site changed
-everywhere costs one crawl, not a check and a crawl), and marks the crawl's requests for pages
-the check confirmed, so the HTTP cache serves them (:mod:`exitscrape.incremental.cache`).
+the plan's pages are asked for again. When every page has answered and some differ, it releases
+them (the crawl begins) and replays, in place of each request for a page the check confirmed,
+what the last crawl derived from that page (:mod:`exitscrape.incremental.replay`): its records,
+its captures, and the requests for its links, which are replayed or sent in turn. When many pages
+differ (the site changed everywhere) the crawl begins at once; a check that ends without a
+verdict (an answer went missing) releases them when the spider goes idle.
+:class:`QuickCheckDownloaderMiddleware` drops the check's requests still queued once the crawl
+has begun (the crawl asks for those pages itself: a site changed everywhere costs one crawl, not
+a check and a crawl), and marks the crawl's requests for pages the check confirmed, so the HTTP
+cache serves them (:mod:`exitscrape.incremental.cache`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from scrapy import Request, signals
+from scrapy import Request, Spider, signals
+from scrapy.core.scheduler import Scheduler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from exitscrape.dataset.store import DatasetStore, resolve_data_dir
+from exitscrape.evidence.capture import CaptureMiddleware
+from exitscrape.evidence.writer import CopiedExchange
 from exitscrape.incremental.quickcheck import Answer, QuickCheck
-from exitscrape.spiders.base import scope_of
-from exitscrape.spiders.meta import CONFIRMED_SHA256, RECHECK_URL
+from exitscrape.incremental.replay import Derived, Replay, ReplayRefused
+from exitscrape.pipelines.collect import CollectPipeline
+from exitscrape.spiders.base import scope_of, site_spider
+from exitscrape.spiders.meta import CONFIRMED_SHA256, RECHECK_URL, REFERER
 from exitscrape.spiders.responses import body_sha256, describe_failure, is_html
 from exitscrape.spiders.scope import looks_like_page
 
 logger = logging.getLogger(__name__)
 
+#: The check hears every page out while at most this many pages (or a twentieth of the plan, if
+#: more) answer differently; past that the site changed broadly, replaying would save little,
+#: and the crawl begins at once.
+FEW_DIFFERENCES = 2
+
 
 class QuickCheckMiddleware:
-    """Runs the quick check (see the module docstring). ``check`` is this run's check (``None``
-    when the run crawls in full); ``crawling`` says whether the crawl has begun."""
+    """Runs the quick check and the replay (see the module docstring). ``check`` is this run's
+    check (``None`` when the run crawls in full); ``crawling`` says whether the crawl has begun;
+    ``replay`` holds the records of the pages it replays (``None`` when it replays none)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.check: QuickCheck | None = None
         self.crawling = True
+        self.replay: Replay | None = None
         self._held: list[Request] = []
+        self._seen: set[str] = set()  # replayed URLs, when the scheduler has no duplicate filter
+        self._followed: set[str] = set()  # links of replayed pages already followed
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -106,17 +126,139 @@ class QuickCheckMiddleware:
         return []
 
     def _compare(self, url: str, answer: Answer) -> None:
-        assert self.check is not None
-        if self.check.observe(url, answer) and not self.crawling:
-            logger.info("Quick check: %s; crawling the site", self.check.changed)
+        check = self.check
+        assert check is not None
+        first = check.observe(url, answer)
+        if self.crawling:
+            return
+        if first:
+            logger.info("Quick check: %s", check.changed)
+        broadly = check.differences > max(FEW_DIFFERENCES, len(check.pages) // 20)
+        if check.differences and (broadly or not check.records_sha256):
+            logger.info("Quick check: %d pages differ; crawling the site", check.differences)
+            self._begin_crawl()
+        elif check.complete and not check.unchanged:
+            logger.info(
+                "Quick check: %d of %d pages answered as before; crawling the site",
+                len(check.confirmed),
+                len(check.pages),
+            )
             self._begin_crawl()
 
     def _begin_crawl(self) -> None:
         self.crawling = True
-        assert self.crawler.engine is not None
-        for request in self._held:
-            self.crawler.engine.crawl(request)
+        self.replay = self._load_replay()
+        engine = self.crawler.engine
+        assert engine is not None
+        for request in self._replayed(self._held):
+            engine.crawl(request)
         self._held = []
+
+    def _load_replay(self) -> Replay | None:
+        check = self.check
+        if check is None or not check.records_sha256 or not check.confirmed:
+            return None
+        settings = self.crawler.settings
+        store = DatasetStore(resolve_data_dir(settings.get("EXITSCRAPE_DATA_DIR")))
+        try:
+            return Replay.load(
+                settings, check.records_sha256, check.confirmed, store, check.version
+            )
+        except ReplayRefused as error:
+            logger.warning("Crawling the pages found unchanged, not replaying them: %s", error)
+            check.not_replayed = str(error)
+            return None
+
+    def process_spider_output(
+        self, response: Response | None, result: Iterable[Any], spider: Spider | None = None
+    ) -> Iterator[Any]:
+        for output in result:
+            if self.replay is not None and isinstance(output, Request):
+                yield from self._replayed([output])
+            else:
+                yield output
+
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any], spider: Spider | None = None
+    ) -> AsyncIterator[Any]:
+        async for output in result:
+            if self.replay is not None and isinstance(output, Request):
+                for request in self._replayed([output]):
+                    yield request
+            else:
+                yield output
+
+    def _replayed(self, requests: Iterable[Request]) -> Iterator[Request]:
+        """*requests*, each request for a page to replay replaced by that page's records and
+        the requests for its links (replayed in turn); the rest to send."""
+        replay = self.replay
+        if replay is None:
+            yield from requests
+            return
+        settings = self.crawler.settings
+        max_depth = settings.getint("DEPTH_LIMIT")
+        depth_priority = settings.getint("DEPTH_PRIORITY")
+        spider = site_spider(self.crawler)
+        queue = deque(requests)
+        while queue:
+            request = queue.popleft()
+            depth = request.meta.get("depth", 0)
+            # At the depth limit a page is crawled, so that the limit stops the crawl as it would.
+            replayable = request.method == "GET" and not (max_depth and depth >= max_depth)
+            derived = replay.pages.get(request.url) if replayable else None
+            if derived is None:
+                yield request
+                continue
+            if self._already_seen(request):  # as the scheduler would drop it
+                continue
+            replay.take(request.url)
+            self._record(derived, request, replay)
+            # A link met before was replayed or handed to the scheduler, whose duplicate filter
+            # would drop it: no request is made for it (every page links to the whole menu).
+            # As the spider follows them: the menu's links (on the page it read the menu from),
+            # then the page's.
+            menu_links = derived.menu.links if derived.menu else []
+            links = [
+                link
+                for link in dict.fromkeys((*menu_links, *derived.page.links))
+                if link not in self._followed
+            ]
+            self._followed.update(links)
+            for link in spider.follow(links, request.url):
+                link.meta["depth"] = depth + 1
+                link.priority -= (depth + 1) * depth_priority
+                queue.append(link)
+
+    def _already_seen(self, request: Request) -> bool:
+        """Whether the crawl already met the page *request* asks for (now it has)."""
+        assert self.crawler.engine is not None
+        scheduler = self.crawler.engine.scheduler
+        if isinstance(scheduler, Scheduler):  # its filter must know the pages replayed
+            return not request.dont_filter and scheduler.df.request_seen(request)
+        if request.url in self._seen:
+            return True
+        self._seen.add(request.url)
+        return False
+
+    def _record(self, derived: Derived, request: Request, replay: Replay) -> None:
+        """Record a replayed page as the crawl would have (items, then its captures)."""
+        collect = self.crawler.get_item_pipeline(CollectPipeline)
+        if collect is None:
+            raise RuntimeError("replaying pages needs the collect pipeline")
+        records = collect.records
+        if derived.menu is not None:
+            records.add(derived.menu)
+        if derived.programme is not None:
+            records.add(derived.programme)
+        derived.page.referer = request.meta.get(REFERER)  # taken once: the records are its own
+        records.add(derived.page)
+        capture = self.crawler.get_downloader_middleware(CaptureMiddleware)
+        if capture is not None and derived.page.warc_record_id:
+            capture.copy(
+                CopiedExchange(str(replay.captures), derived.span, derived.page.warc_record_id)
+            )
+        assert self.check is not None
+        self.check.replayed += 1
 
     def spider_idle(self) -> None:
         """Crawl when the check ended without a verdict (an answer went missing)."""

@@ -8,8 +8,11 @@ validators (``ETag``, ``Last-Modified``). The next run first asks for exactly th
 ``If-None-Match`` / ``If-Modified-Since``, bypassing the cache, and compares answers without
 parsing anything: ``304 Not Modified`` is the same answer, a full response is compared by its
 body's hash. All the same: the data is the plan's version's, nothing is parsed or published.
-One differs: the spider crawls the site as usual, and a page confirmed the same is served from
-the cache when the cached body has the confirmed hash
+One differs: the check still hears every page's answer (unless many differ: then the site
+changed everywhere and the crawl begins at once), then the spider crawls the site from the start
+URL, replaying the pages confirmed the same from what the last crawl derived from them
+(:mod:`exitscrape.incremental.replay`) and crawling the others; a page confirmed the same but
+crawled is served from the cache when the cached body has the confirmed hash
 (:data:`~exitscrape.spiders.meta.CONFIRMED_SHA256`).
 
 No usable plan (first run, a plan for another version than the latest, another start URL or
@@ -45,7 +48,7 @@ logger = logging.getLogger(__name__)
 PLAN_FILE = "quick-check.json"
 #: The ``pages`` table columns a plan is made of.
 PLAN_COLUMNS = ("url", "final_url", "status", "kind", "body_sha256", "content_type", "error")
-_FORMAT = 1
+_FORMAT = 2
 _PLAN_LIMIT = 256 << 20  # a plan of 100,000 pages is about 25 MB
 
 
@@ -114,9 +117,11 @@ def write_plan(
     rows: list[dict[str, Any]],
     page_items: Iterable[PageItem],
     programmes: int,
+    records_sha256: str | None = None,
 ) -> None:
     """Leave the plan for the next run: *rows* of this crawl's pages table (one per URL), with
-    the validators of the responses in *page_items*."""
+    the validators of the responses in *page_items*, and the SHA-256 of the replay's records
+    (:func:`exitscrape.incremental.replay.write_records`) when there are some."""
     validators = {p.url: (p.etag, p.last_modified) for p in page_items if p.etag or p.last_modified}
     pages = {}
     for row in rows:
@@ -132,6 +137,7 @@ def write_plan(
         "failed_pages": sum(1 for row in rows if row["kind"] == "failed"),
         "problems": [f"{row['url']}: {row['error']}" for row in rows if row["error"]],
         "pages": pages,
+        "records_sha256": records_sha256,
     }
     path = plan_path(settings)
     try:
@@ -161,9 +167,14 @@ class QuickCheck:
     programmes: int
     failed_pages: int
     problems: list[str]
+    records_sha256: str | None = None  # the replay's records, when the last crawl left some
     confirmed: dict[str, str | None] = field(default_factory=dict)  # URL -> body hash
     not_modified: int = 0
     changed: str | None = None  # the first URL whose answer differs, and how
+    differences: int = 0  # pages whose answer differs
+    replayed: int = 0  # confirmed pages the crawl replayed (exitscrape.incremental.replay)
+    not_replayed: str | None = None  # why the last crawl's records could not be replayed
+    answered: set[str] = field(default_factory=set)  # the plan's URLs that answered
 
     @classmethod
     def load(cls, settings: BaseSettings, scope: SiteScope) -> QuickCheck | None:
@@ -238,6 +249,7 @@ class QuickCheck:
             _of_type(document["programmes"], int),
             _of_type(document["failed_pages"], int),
             [_of_type(problem, str) for problem in problems],
+            _of_type(document["records_sha256"], str | None),
         )
 
     def not_modified_answer(self, url: str, final_url: str) -> Answer:
@@ -248,14 +260,21 @@ class QuickCheck:
 
     def observe(self, url: str, answer: Answer) -> bool:
         """Record *url*'s answer in this run; ``True`` when it is the first difference."""
+        self.answered.add(url)
         planned = self.pages.get(url)
         if planned is not None and planned.answer.same_as(answer):
             self.confirmed[url] = answer.body_sha256
             return False
+        self.differences += 1
         if self.changed is not None:
             return False
         self.changed = f"{url} {planned.answer.difference(answer) if planned else 'is new'}"
         return True
+
+    @property
+    def complete(self) -> bool:
+        """Every page of the plan answered."""
+        return len(self.answered) == len(self.pages)
 
     @property
     def unchanged(self) -> bool:
@@ -264,7 +283,13 @@ class QuickCheck:
 
     def summary(self) -> QuickCheckSummary:
         return QuickCheckSummary(
-            self.version, len(self.pages), len(self.confirmed), self.not_modified, self.changed
+            self.version,
+            len(self.pages),
+            len(self.confirmed),
+            self.not_modified,
+            self.changed,
+            self.replayed,
+            self.not_replayed,
         )
 
 
@@ -277,3 +302,5 @@ class QuickCheckSummary:
     confirmed: int  # pages that answered as before
     not_modified: int  # of which with a 304
     changed: str | None  # the first page that answered differently, and how
+    replayed: int = 0  # pages the crawl replayed from the last crawl's records, not fetched
+    not_replayed: str | None = None  # why the last crawl's records were not used, if they were not

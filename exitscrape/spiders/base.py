@@ -1,6 +1,9 @@
-"""What exitscrape's components read of the running spider, declared: the site it crawls."""
+"""What exitscrape's components read of the running spider, declared: the site it crawls, and
+how it follows links."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -20,10 +23,19 @@ class SiteSpider(scrapy.Spider):
 
     scope: SiteScope
 
+    def follow(self, urls: Iterable[str], referer: str) -> Iterator[scrapy.Request]:
+        """The requests the spider sends for *urls*, linked from the page *referer*."""
+        raise NotImplementedError
 
-def scope_of(crawler: Crawler) -> SiteScope:
-    """The site the crawler's spider crawls."""
+
+def site_spider(crawler: Crawler) -> SiteSpider:
+    """The crawler's spider, which exitscrape's components need to be a :class:`SiteSpider`."""
     spider = crawler.spider
     if not isinstance(spider, SiteSpider):
         raise TypeError(f"exitscrape's components need a SiteSpider, not {spider!r}")
-    return spider.scope
+    return spider
+
+
+def scope_of(crawler: Crawler) -> SiteScope:
+    """The site the crawler's spider crawls."""
+    return site_spider(crawler).scope

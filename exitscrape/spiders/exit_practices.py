@@ -7,7 +7,7 @@ Extraction is in :mod:`exitscrape.extraction` (page objects), what belongs to th
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -89,7 +89,7 @@ class ExitPracticesSpider(SiteSpider):
             url, method="HEAD", callback=self.parse_other, errback=self.failed, meta=request_meta
         )
 
-    def _follow(self, urls: list[str], referer: str) -> Iterator[scrapy.Request]:
+    def follow(self, urls: Iterable[str], referer: str) -> Iterator[scrapy.Request]:
         for url in urls:
             yield self._request(url, referer)
 
@@ -151,7 +151,7 @@ class ExitPracticesSpider(SiteSpider):
         if page.is_programme:
             yield page.to_item(url=response.url, fetched_at=_fetched_at(response.meta))
         yield self._page(response, body_sha256=digest, is_programme=page.is_programme, links=links)
-        yield from self._follow(links, response.url)
+        yield from self.follow(links, response.url)
 
     def _read_menu(self, response: TextResponse) -> Iterator[Any]:
         """The category tree from the first page that has a menu; then follow the menu."""
@@ -166,7 +166,7 @@ class ExitPracticesSpider(SiteSpider):
                 categories[url] = category
         links = self.scope.admit_all([entry.url for entry in entries])
         yield SiteMenu(url=response.url, categories=categories, links=links)
-        yield from self._follow(links, response.url)
+        yield from self.follow(links, response.url)
 
     def parse_other(self, response: Response) -> Iterator[PageItem]:
         """A response that is not a web page (a PDF, an image): recorded, not parsed."""

@@ -9,10 +9,16 @@ import json
 import subprocess
 import zlib
 from collections import Counter
+from pathlib import Path
 
 import exitscrape
 from exitscrape import __version__
 from exitscrape.dataset.store import DatasetStore
+from exitscrape.incremental.middleware import FEW_DIFFERENCES
+from exitscrape.incremental.quickcheck import PLAN_FILE
+from exitscrape.incremental.replay import RECORDS_FILE
+from exitscrape.snapshot.server import SiteServer
+from tests.conftest import HII, copy_site, crawl
 from tests.evidence.conftest import GZIP_PAGE, SECRET, console_script, manifest, records
 
 
@@ -152,16 +158,34 @@ def test_a_compressed_page_is_kept_as_received_and_hostile_headers_stay_http_hea
 
 
 def test_pages_the_cache_answered_are_captured_with_the_body_they_stand_for(
-    snapshot_versions,
+    tmp_path: Path,
 ) -> None:
-    """The second snapshot version was crawled after a quick check found a change: pages the
-    check confirmed came from the HTTP cache, others were answered 304 and the cached page used.
-    Each is in the captures with the body the crawl read, saying where it came from."""
-    store = DatasetStore(snapshot_versions)
+    """A rerun that cannot replay (the last crawl's records are gone) on a site changed in a
+    few places (the check stops there), a programme among them: pages the check confirmed come
+    from the HTTP cache, pages it did not reach are answered 304 and the cached page used. Each
+    is in the captures with the body the crawl read, saying where it came from."""
+    site, data = copy_site(tmp_path), tmp_path / "data"
+    with SiteServer(site) as server:
+        assert crawl(server.url, data).returncode == 0
+        planned = list(json.loads((data / "cache" / PLAN_FILE).read_text())["pages"])
+        html = [url for url in planned if url.endswith(".html")]
+        middle = len(html) // 2
+        for url in html[middle : middle + FEW_DIFFERENCES + 1]:
+            page = site / url.rsplit("/", 1)[1]
+            page.write_text(page.read_text() + "<!-- edited -->")
+        programme = site / HII
+        programme.write_text(
+            programme.read_text().replace("Her Majesty&rsquo;s", "His Majesty&rsquo;s")
+        )
+        (data / "cache" / RECORDS_FILE).unlink()
+        rerun = crawl(server.url, data)
+    assert rerun.returncode == 0 and "published version" in rerun.stdout, rerun.stdout
+    assert "records were not used" in rerun.stdout
+    store = DatasetStore(data)
     version = store.latest()
     pages = {p["warc_record_id"]: p for p in store.read("pages").to_pylist()}
     served = Counter()
-    for record in records(snapshot_versions / str(version) / "captures.warc.gz"):
+    for record in records(data / str(version) / "captures.warc.gz"):
         note = record["warc"].get("Exitscrape-Served-From")
         if record["type"] != "response" or not note:
             continue
@@ -173,3 +197,25 @@ def test_pages_the_cache_answered_are_captured_with_the_body_they_stand_for(
             assert hashlib.sha256(record["body"]).hexdigest() == page["body_sha256"]
     assert served["cache: the quick check found the page unchanged earlier in this run"] > 0
     assert served["cache: the site answered 304 Not Modified"] > 0
+
+
+def test_pages_replayed_keep_their_records_byte_for_byte(snapshot_versions) -> None:
+    """The second snapshot version was crawled after a quick check found a change: the pages it
+    confirmed were replayed, and their captures copied from the first version's, unaltered."""
+    store = DatasetStore(snapshot_versions)
+    first, second = store.versions()
+    before = {
+        r["warc"]["WARC-Record-ID"]: r
+        for r in records(snapshot_versions / first / "captures.warc.gz")
+        if r["type"] == "response"
+    }
+    copied = [
+        r
+        for r in records(snapshot_versions / second / "captures.warc.gz")
+        if r["type"] == "response" and r["warc"]["WARC-Record-ID"] in before
+    ]
+    assert len(copied) > 20
+    for record in copied:
+        assert record == before[record["warc"]["WARC-Record-ID"]]
+    replayed = {p["warc_record_id"] for p in store.read("pages", second).to_pylist()}
+    assert {r["warc"]["WARC-Record-ID"] for r in copied} <= replayed
