@@ -27,7 +27,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -237,9 +237,15 @@ class DatasetStore:
             raise DatasetError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
         return self.root / self.resolve(version) / f"{table}.parquet"
 
-    def read(self, table: str = "programmes", version: str = "latest") -> pa.Table:
+    def read(
+        self,
+        table: str = "programmes",
+        version: str = "latest",
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
         """A table with the current schema's types and descriptions; a version written under an
-        older schema keeps its own columns (no column it lacks appears as nulls).
+        older schema keeps its own columns (no column it lacks appears as nulls). *columns*:
+        only these (those the version has), in the schema's order.
 
         The file is held to the size its manifest records and must read as Parquet, else
         :class:`DatasetDamaged` names it; its SHA-256 is not computed on every read
@@ -258,7 +264,8 @@ class DatasetStore:
                 # never needs.
                 parquet = pq.ParquetFile(path)
                 present = set(parquet.schema_arrow.names)
-                schema = pa.schema([f for f in TABLES[table] if f.name in present])
+                wanted = present if columns is None else present & set(columns)
+                schema = pa.schema([f for f in TABLES[table] if f.name in wanted])
                 return parquet.read(columns=schema.names).select(schema.names).cast(schema)
             except (OSError, ValueError, pa.ArrowException) as error:
                 problem = f"cannot be read as Parquet ({_reason(error)})"

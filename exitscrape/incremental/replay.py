@@ -252,9 +252,9 @@ def _agree(pages: dict[str, Derived], store: DatasetStore, version: str) -> None
     page that no programme row holds (a menu page that reads like one, say) cannot be checked:
     it is left out of *pages*, to be crawled."""
     try:
-        rows = store.read("pages", version).select(["url", *_CHECKED]).to_pylist()
-        programmes = store.read("programmes", version).select(
-            ["source_urls", "content_sha256", "differing_copies"]
+        rows = store.read("pages", version, ["url", *_CHECKED]).to_pylist()
+        programmes = store.read(
+            "programmes", version, ["source_urls", "content_sha256", "differing_copies"]
         )
     except (OSError, DatasetError) as error:
         raise ReplayRefused(f"cannot read version {version}: {error}") from None
@@ -263,7 +263,7 @@ def _agree(pages: dict[str, Derived], store: DatasetStore, version: str) -> None
     for row in programmes.to_pylist():
         for url in row["source_urls"]:
             texts.setdefault(url, set()).add(row["content_sha256"])
-        for copy in row["differing_copies"] or []:
+        for copy in row.get("differing_copies") or []:
             texts.setdefault(copy["url"], set()).add(copy["content_sha256"])
     for url, derived in list(pages.items()):
         recorded = {name: getattr(derived.page, name) for name in _CHECKED}
