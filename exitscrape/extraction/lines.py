@@ -67,7 +67,6 @@ _BOLD_TAGS = frozenset(["strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "dt",
 _HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _CELL_TAGS = frozenset(("td", "th"))
 _LIST_TAGS = frozenset(("ul", "ol"))
-_STRUCTURE_TAGS = _CELL_TAGS | _LIST_TAGS | {"li"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +93,28 @@ class Line:
         return ("cell", self.cell) if self.cell is not None else ("block", self.block)
 
 
+# What a tag does to the lines, as bits: one dictionary look-up per element in the hot loop.
+_BLOCK, _BOLD, _HEADING, _CELL, _ITEM, _LIST, _SKIP, _BR = (1 << i for i in range(8))
+_STRUCTURE = _CELL | _ITEM | _LIST
+_FLAGGED: tuple[tuple[frozenset[str], int], ...] = (
+    (_BLOCK_TAGS, _BLOCK),
+    (_BOLD_TAGS, _BOLD),
+    (_HEADING_TAGS, _HEADING),
+    (_CELL_TAGS, _CELL),
+    (frozenset(("li",)), _ITEM),
+    (_LIST_TAGS, _LIST),
+    (_SKIP_TAGS, _SKIP),
+    (frozenset(("br",)), _BR),
+)
+_TAG_FLAGS = {
+    tag: sum(flag for tags, flag in _FLAGGED if tag in tags) for tags, _ in _FLAGGED for tag in tags
+}
+
+
 class _Flattener:
     def __init__(self) -> None:
         self.lines: list[Line] = []
-        self._pieces: list[tuple[str, bool]] = []
+        self._pieces: list[tuple[str, bool]] = []  # of the current line; cleared, never replaced
         self._visible = False  # whether a piece holds more than whitespace
         self._block = 0
         self._blank = False
@@ -108,27 +125,25 @@ class _Flattener:
         self._items: list[int] = []
         self._lists: list[int] = []
 
-    def _next_id(self) -> int:
-        self._counter += 1
-        return self._counter
-
     def _add(self, text: str) -> None:
-        if text:
-            self._pieces.append((text, self._bold > 0))
-            if not self._visible and not text.isspace():
-                self._visible = True
+        self._pieces.append((text, self._bold > 0))
+        if not self._visible and not text.isspace():
+            self._visible = True
 
     def _flush(self) -> bool:
         """End the current line; return whether it held any text."""
-        pieces, self._pieces = self._pieces, []
+        pieces = self._pieces
         if not self._visible:  # whitespace only (most flushes, between blocks): nothing to clean
+            pieces.clear()
             return False
         self._visible = False
-        text = clean_text("".join(t for t, _ in pieces))
+        text = clean_text("".join([t for t, _ in pieces]))
         if text is None:
+            pieces.clear()
             return False
         if self._blank:
-            self._block = self._next_id()
+            self._counter += 1
+            self._block = self._counter
             self._blank = False
         lead_parts = []
         for piece, bold in pieces:
@@ -137,15 +152,16 @@ class _Flattener:
                     break
                 continue
             lead_parts.append(piece)
+        pieces.clear()
         self.lines.append(
             Line(
-                text=text,
-                lead=clean_text("".join(lead_parts)) if lead_parts else None,
-                block=self._block,
-                cell=self._cells[-1] if self._cells else None,
-                heading=self._heading > 0,
-                item=self._items[-1] if self._items else None,
-                list=self._lists[-1] if self._lists else None,
+                text,
+                clean_text("".join(lead_parts)) if lead_parts else None,
+                self._block,
+                self._cells[-1] if self._cells else None,
+                self._heading > 0,
+                self._items[-1] if self._items else None,
+                self._lists[-1] if self._lists else None,
             )
         )
         return True
@@ -153,63 +169,48 @@ class _Flattener:
     def _new_block(self) -> None:
         if self._pieces:
             self._flush()
-        self._block = self._next_id()
+        self._counter += 1
+        self._block = self._counter
         self._blank = False
 
-    def _line_break(self) -> None:
-        if not self._flush() and self.lines and self.lines[-1].block == self._block:
-            # An empty line inside a block (<br /><br />) starts a new paragraph.
-            self._blank = True
-
     def walk(self, element: etree._Element) -> None:
-        # The hot loop of extraction (BENCHMARKS.md): few property reads, few calls.
+        # The hot loop of extraction (BENCHMARKS.md): one flag look-up, few calls per element.
         tag = element.tag
-        if (
-            not isinstance(tag, str)
-            or (tag := tag.lower()) in _SKIP_TAGS
-            or _NAVIGATION_CLASSES.search(element.get("class", ""))
-        ):
+        flags = _TAG_FLAGS.get(tag.lower(), 0) if isinstance(tag, str) else _SKIP
+        css = element.get("class") if not flags & _SKIP else None
+        if css and "wsite-" in css and _NAVIGATION_CLASSES.search(css):
+            flags = _SKIP
+        if flags & (_SKIP | _BR):
+            lines = self.lines
+            if flags & _BR and not self._flush() and lines and lines[-1].block == self._block:
+                self._blank = True  # an empty line in a block (<br /><br />): a new paragraph
             # comments, processing instructions, invisible elements, navigation: only the tail
             if tail := element.tail:
                 self._add(tail)
             return
-        if tag == "br":
-            self._line_break()
-            if tail := element.tail:
-                self._add(tail)
-            return
-        block = tag in _BLOCK_TAGS
-        if block:
+        if flags & _BLOCK:
             self._new_block()
-        bold = tag in _BOLD_TAGS
-        heading = bold and tag in _HEADING_TAGS
-        structure = tag in _STRUCTURE_TAGS
-        if bold:
+        if flags & _BOLD:
             self._bold += 1
-            self._heading += heading
-        if structure:
-            if tag in _CELL_TAGS:
-                self._cells.append(self._next_id())
-            elif tag == "li":
-                self._items.append(self._next_id())
-            else:
-                self._lists.append(self._next_id())
+            if flags & _HEADING:
+                self._heading += 1
+        if flags & _STRUCTURE:
+            self._counter += 1
+            (
+                self._cells if flags & _CELL else self._items if flags & _ITEM else self._lists
+            ).append(self._counter)
         if text := element.text:
             self._add(text)
         for child in element:
             self.walk(child)
-        if block:
+        if flags & _BLOCK:
             self._new_block()
-        if structure:
-            if tag in _CELL_TAGS:
-                self._cells.pop()
-            elif tag == "li":
-                self._items.pop()
-            else:
-                self._lists.pop()
-        if bold:
-            self._heading -= heading
+        if flags & _STRUCTURE:
+            (self._cells if flags & _CELL else self._items if flags & _ITEM else self._lists).pop()
+        if flags & _BOLD:
             self._bold -= 1
+            if flags & _HEADING:
+                self._heading -= 1
         if tail := element.tail:
             self._add(tail)
 
@@ -217,7 +218,8 @@ class _Flattener:
 def flatten(element: etree._Element) -> list[Line]:
     """The visible lines of *element*'s subtree, in document order."""
     flattener = _Flattener()
-    flattener._add(element.text or "")
+    if text := element.text:
+        flattener._add(text)
     for child in element:
         flattener.walk(child)
     flattener._flush()

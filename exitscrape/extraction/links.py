@@ -6,16 +6,20 @@ import re
 from itertools import islice
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector
 
 # The start tag of a link (not <abbr>, <area>, <aside>, ...; but <a/href=...>, which HTML
 # parsers read as a link too).
 _ANCHOR = re.compile(r"<a[\s/>]", re.IGNORECASE)
+# Compiled once: parsel compiles its queries on every call and wraps every result.
+_BASE_HREF = etree.XPath("//base/@href", smart_strings=False)
 
 
 def base_url(selector: Selector, url: str) -> str:
     """The URL relative links resolve against: ``<base href>`` if any, else the page URL."""
-    base = selector.xpath("//base/@href").get()
+    found = _BASE_HREF(selector.root)
+    base = str(found[0]) if found else None
     return urljoin(url, base.strip()) if base else url
 
 
@@ -32,7 +36,8 @@ def content_scope(selector: Selector) -> Selector:
     """``#wsite-content``, where Weebly puts the page body (menu, header and footer excluded),
     else ``<body>``, else the whole page."""
     # Weebly's content element is a div: a look at the divs' ids takes a quarter of the time of
-    # the CSS query, on every page (BENCHMARKS.md); the query still finds any other element.
+    # the CSS query, on every page (BENCHMARKS.md); the query still finds any other element. (A
+    # compiled XPath query for the div costs more than this loop: it reads the whole page.)
     for div in selector.root.iter("div"):
         if div.get("id") == "wsite-content":
             return Selector(root=div, type="html")
@@ -51,4 +56,6 @@ def content_links(selector: Selector, url: str) -> list[str]:
 def more_links_than(html: str, limit: int) -> bool:
     """Whether the page *html* holds more than *limit* links (``<a>`` start tags), counted in its
     text before anything is parsed: a page of 300,000 links parses into a tree of 170 MB."""
+    if html.count("<a") + html.count("<A") <= limit:  # at most that many: no pattern search
+        return False
     return next(islice(_ANCHOR.finditer(html), limit, None), None) is not None

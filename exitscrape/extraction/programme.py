@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from lxml import etree
 from parsel import Selector
 
 from exitscrape.extraction.lines import Line, flatten, render_blocks
@@ -59,6 +60,9 @@ _MAX_COUNTRY_CHARS = 60
 _MAX_COUNTRY_WORDS = 6
 _OBJECTIVE_SPLIT = re.compile(r"\s*[;\n]\s*")
 _BULLET = re.compile(r"^(?:[-–—•·*]|\d+[.)])\s+")
+# ``h1, h2`` and their text, compiled once (parsel compiles its queries on every call).
+_HEADINGS = etree.XPath("descendant-or-self::h1 | descendant-or-self::h2")
+_STRING = etree.XPath("string()", smart_strings=False)
 
 
 def split_objectives(value: str | None) -> list[str]:
@@ -174,8 +178,8 @@ class ProgrammePage:
     @cached_property
     def title(self) -> str | None:
         """The page's ``h2`` title, else ``<title>`` without the site name."""
-        for heading in self._content.css("h1, h2"):
-            text = clean_text(heading.xpath("string()").get())
+        for heading in _HEADINGS(self._content.root):
+            text = clean_text(_STRING(heading))
             if text and label_key(text) not in LABELS:
                 return text
         title = clean_text(self._selector.xpath("string(//title)").get())

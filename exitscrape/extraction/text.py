@@ -22,6 +22,13 @@ def clean_text(value: str | None) -> str | None:
     left."""
     if value is None:
         return None
+    if value.isascii():
+        # The common case, without a regular expression over the text: the control characters
+        # removed below are never whitespace, so none is left after collapsing whitespace when
+        # every character left is printable.
+        collapsed = " ".join(value.split())
+        if collapsed.isprintable():
+            return collapsed or None
     value = _CONTROL.sub("", value)
     if not value.isascii():  # ASCII is already NFC and holds no invisible characters
         value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)

@@ -35,4 +35,5 @@ def test_control_characters_are_dropped_and_shown_escaped() -> None:
     assert clean_text(hostile) == "Team]0;pwned TER[2J 2Jok"
     assert clean_text("a\x1cb\x85c\x0bd") == "a b c d"  # whitespace controls are spaces
     assert clean_text("\x1b\x07") is None
+    assert clean_text(" a \x01 b\x7fc ") == "a bc"  # ASCII text: the same, without a regex
     assert escape_controls("a\x1b[2J\nb\t", keep="\n") == "a\\x1b[2J\nb\\x09"
