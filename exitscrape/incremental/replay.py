@@ -31,11 +31,12 @@ import hashlib
 import json
 import logging
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from scrapy.settings import BaseSettings
 
@@ -106,31 +107,47 @@ def write_records(
     settings: BaseSettings, records: CrawlRecords, spans: Mapping[str, Span]
 ) -> str | None:
     """Write the replayable pages' records of *records*, whose exchanges *spans* locates in the
-    latest version's captures; their file's SHA-256 (for the plan), or ``None`` when none."""
+    latest version's captures; their file's SHA-256 (for the plan), or ``None`` when none.
+
+    Written one page at a time (a programme's text read back from the spool, dumped, written):
+    memory holds one page's records, not the catalogue's (BENCHMARKS.md, "Memory")."""
     programmes = {stub.url: stub for stub in records.stubs}
+    met = Counter(page.url for page in records.pages)
     menu = records.menu
-    seen: set[str] = set()
-    derived: dict[str, Any] = {}
-    for page in records.pages:
-        if page.url in seen:  # met twice (a redirect to it, say): not a plain answer
-            derived.pop(page.url, None)
-            continue
-        seen.add(page.url)
-        span = spans.get(page.warc_record_id or "")
-        stub = programmes.get(page.url)
-        if not replayable(page) or span is None or page.is_programme != (stub is not None):
-            continue
-        derived[page.url] = {
-            "page": [_json_value(getattr(page, name)) for name in _PAGE_FIELDS],
-            "programme": programme_values(records.programme(stub)) if stub else None,
-            "menu": _menu_values(menu) if menu and menu.url == page.url else None,
-            "span": list(span),
-        }
-    if not derived:
-        return None
-    data = json.dumps({"format": _FORMAT, "pages": derived}).encode()
-    atomic_write(records_path(settings), data)
-    return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    written = 0
+
+    def write(file: BinaryIO) -> None:
+        nonlocal written
+
+        def put(data: bytes) -> None:
+            digest.update(data)
+            file.write(data)
+
+        put(b'{"format": %d, "pages": {' % _FORMAT)
+        for page in records.pages:
+            span = spans.get(page.warc_record_id or "")
+            stub = programmes.get(page.url)
+            if (
+                met[page.url] > 1  # met twice (a redirect to it, say): not a plain answer
+                or span is None
+                or not replayable(page)
+                or page.is_programme != (stub is not None)
+            ):
+                continue
+            entry = {
+                "page": [_json_value(getattr(page, name)) for name in _PAGE_FIELDS],
+                "programme": programme_values(records.programme(stub)) if stub else None,
+                "menu": _menu_values(menu) if menu and menu.url == page.url else None,
+                "span": list(span),
+            }
+            put(b", " if written else b"")
+            put(json.dumps(page.url).encode() + b": " + json.dumps(entry).encode())
+            written += 1
+        put(b"}}")
+
+    atomic_write(records_path(settings), write)
+    return digest.hexdigest() if written else None
 
 
 def _json_value(value: Any) -> Any:
