@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +34,14 @@ PROG = "exitscrape backfill"
 DEFAULT_PERIOD = "1m"
 #: Lines of a failed crawl's output shown.
 _SHOWN_LINES = 15
+#: Exit statuses of a crawl stopped by a signal (``exitscrape crawl``'s, or the signal's own
+#: when it ended the process) -> this command's.
+_INTERRUPTED = {
+    128 + signal.SIGINT: 128 + signal.SIGINT,
+    128 + signal.SIGTERM: 128 + signal.SIGTERM,
+    -signal.SIGINT: 128 + signal.SIGINT,
+    -signal.SIGTERM: 128 + signal.SIGTERM,
+}
 
 EPILOG = f"""\
 examples:
@@ -259,6 +268,10 @@ def _backfill(
             _error(f"interrupted at {_when(time)} ({position}); rerun the same command to resume")
             return 130
         bar.clear()
+        if result.returncode in _INTERRUPTED:  # Ctrl-C reached the crawl, not this process
+            # (a background job of a script ignores SIGINT; the crawl handles it regardless)
+            _error(f"interrupted at {_when(time)} ({position}); rerun the same command to resume")
+            return _INTERRUPTED[result.returncode]
         if result.returncode != 0:
             for line in (result.stderr or result.stdout).strip().splitlines()[-_SHOWN_LINES:]:
                 print(f"  {line}", file=sys.stderr)

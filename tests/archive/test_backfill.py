@@ -144,16 +144,23 @@ def test_a_backfill_stops_at_a_failing_capture_resumes_and_builds_the_history(
     assert done.returncode == 0 and "already done (3 capture times)" in done.stdout
 
 
+def _ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("backgrounded", [False, True], ids=["terminal", "background-job"])
 def test_ctrl_c_mid_crawl_then_the_same_command_finishes_the_backfill(
-    front: ArchiveFront, tmp_path: Path
+    front: ArchiveFront, tmp_path: Path, backgrounded: bool
 ) -> None:
+    """Ctrl-C stops the backfill and its crawl; so it does when the backfill ignores SIGINT (a
+    background job of a script: the crawl still handles it, and the backfill says so)."""
     data = tmp_path / "data"
     args = [*backfill_args(front, data, "--to", "2021-12"), "--from", "2020"]  # SECOND only
     front.hold = f"{SECOND_TS}id_/"  # the crawl waits in the archive
     proc = subprocess.Popen(
         [sys.executable, "-m", "exitscrape", *args],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_ignoring_sigint if backgrounded else None,
     )  # fmt: skip
     try:
         assert front.holding.wait(timeout=120), proc.communicate()
