@@ -256,7 +256,9 @@ class CaptureWriter:
         """Record *copied* as its source holds it (the caller checked the span)."""
         source = self._sources.get(copied.source)
         if source is None:
-            source = self._sources[copied.source] = open(copied.source, "rb")  # noqa: SIM115
+            # Never through a link planted at the version's captures since they were checked.
+            fd = os.open(copied.source, os.O_RDONLY | os.O_NOFOLLOW)
+            source = self._sources[copied.source] = os.fdopen(fd, "rb")
         offset, length = copied.span
         source.seek(offset)
         data = source.read(length)

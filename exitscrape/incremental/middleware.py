@@ -28,6 +28,7 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from exitscrape.dataset.records import CrawlRecords
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
 from exitscrape.evidence.capture import CaptureMiddleware
 from exitscrape.evidence.writer import CopiedExchange
@@ -60,6 +61,9 @@ class QuickCheckMiddleware:
         self._held: list[Request] = []
         self._seen: set[str] = set()  # replayed URLs, when the scheduler has no duplicate filter
         self._followed: set[str] = set()  # links of replayed pages already followed
+        # Where replayed pages are recorded: found at the first one.
+        self._records: CrawlRecords | None = None
+        self._capture: CaptureMiddleware | None = None
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -213,10 +217,10 @@ class QuickCheckMiddleware:
                 continue
             replay.take(request.url)
             self._record(derived, request, replay)
-            # A link met before was replayed or handed to the scheduler, whose duplicate filter
-            # would drop it: no request is made for it (every page links to the whole menu).
-            # As the spider follows them: the menu's links (on the page it read the menu from),
-            # then the page's.
+            # Followed as the spider follows them: the menu's links (on the page it read the menu
+            # from), then the page's. A link met before was replayed or handed to the scheduler,
+            # whose duplicate filter would drop it: no request is made for it (every page links
+            # to the whole menu).
             menu_links = derived.menu.links if derived.menu else []
             links = [
                 link
@@ -242,19 +246,21 @@ class QuickCheckMiddleware:
 
     def _record(self, derived: Derived, request: Request, replay: Replay) -> None:
         """Record a replayed page as the crawl would have (items, then its captures)."""
-        collect = self.crawler.get_item_pipeline(CollectPipeline)
-        if collect is None:
-            raise RuntimeError("replaying pages needs the collect pipeline")
-        records = collect.records
+        records = self._records
+        if records is None:
+            collect = self.crawler.get_item_pipeline(CollectPipeline)
+            if collect is None:
+                raise RuntimeError("replaying pages needs the collect pipeline")
+            records = self._records = collect.records
+            self._capture = self.crawler.get_downloader_middleware(CaptureMiddleware)
         if derived.menu is not None:
             records.add(derived.menu)
         if derived.programme is not None:
             records.add(derived.programme)
         derived.page.referer = request.meta.get(REFERER)  # taken once: the records are its own
         records.add(derived.page)
-        capture = self.crawler.get_downloader_middleware(CaptureMiddleware)
-        if capture is not None and derived.page.warc_record_id:
-            capture.copy(
+        if self._capture is not None and derived.page.warc_record_id:
+            self._capture.copy(
                 CopiedExchange(str(replay.captures), derived.span, derived.page.warc_record_id)
             )
         assert self.check is not None

@@ -137,6 +137,32 @@ def test_records_planted_in_the_cache_are_never_published(tmp_path: Path) -> Non
             assert run_cli("verify", "--data-dir", str(data)).returncode == 0
 
 
+def test_links_planted_in_the_records_never_leave_the_site(tmp_path: Path) -> None:
+    """A page's links cannot be checked against the version: links planted in the records (and
+    the plan made to match) are held to the site's scope like any other request."""
+    site, data = copy_site(tmp_path), tmp_path / "data"
+    offsite = SiteServer(copy_site(tmp_path / "off"), host="127.0.0.2")
+    with SiteServer(site) as server, offsite:
+        assert crawl(server.url, data).returncode == 0
+        path = data / "cache" / RECORDS_FILE
+        document = json.loads(path.read_text())
+        planted = [f"{offsite.url}index.html", "file:///etc/passwd"]
+        for record in document["pages"].values():
+            record["page"][7] += planted  # the links
+        path.write_text(json.dumps(document))
+        plan = data / "cache" / PLAN_FILE
+        planned = json.loads(plan.read_text())
+        planned["records_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        plan.write_text(json.dumps(planned))
+        change_the_site(site)
+        rerun = crawl(server.url, data)
+    assert rerun.returncode == 0, rerun.stderr
+    assert report(data)["quick_check"]["replayed"] > 0  # the planted records were used...
+    assert offsite.requests == []  # ...and nothing went off the site
+    urls = set(exitscrape.load("pages", data_dir=data)["url"])
+    assert not {url for url in urls if not url.startswith(server.url)} - set(planted)
+
+
 def test_records_carry_over_a_rerun_that_found_the_same_data(tmp_path: Path) -> None:
     """A rerun whose pages changed without changing the data publishes nothing; the pages it
     replayed stay replayable from the latest version's captures for the run after."""
