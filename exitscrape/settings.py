@@ -163,6 +163,12 @@ EXITSCRAPE_CACHE_DIR = os.environ.get("EXITSCRAPE_CACHE_DIR", "")
 # when one differs. An unchanged site then costs its revalidations and next to no work here.
 # False (`exitscrape crawl --full`) crawls in full every time.
 EXITSCRAPE_QUICK_CHECK = True
+# The check's requests for plain pages go straight to the site over keep-alive connections, as
+# politely as the crawl's (robots.txt, concurrency, delays): through Scrapy each cost about 1 ms
+# of CPU, a third of a 1,000-page site's cold crawl in all. Only a 304 or a 200 is taken from
+# them; anything else is asked again through Scrapy (exitscrape/incremental/revalidation.py).
+# False sends every request through Scrapy.
+EXITSCRAPE_DIRECT_CHECK = True
 
 # Quality gates, checked before anything is published: a failing gate publishes nothing and
 # `exitscrape crawl` exits 3, unless forced. Their thresholds are settings too

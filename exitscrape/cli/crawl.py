@@ -47,8 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "programmes as a new dataset version (nothing new when the data is unchanged). "
         "Polite by default on the live site: one request at a time, a 1 s delay, AutoThrottle. "
         "A rerun first asks again for the pages of the latest version (a quick check: "
-        "304 Not Modified or the same body); it crawls and parses the site only when a page "
-        "answers differently.",
+        "304 Not Modified or the same body; sent straight to the site, as politely as the crawl, "
+        "unless -s EXITSCRAPE_DIRECT_CHECK=False); it crawls and parses the site only when a "
+        "page answers differently.",
         epilog="examples:\n"
         "  exitscrape crawl --snapshot                      # the bundled offline replica\n"
         "  exitscrape crawl                                 # the live site\n"

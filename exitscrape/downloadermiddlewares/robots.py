@@ -98,6 +98,14 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
             )
         super().process_request_2(rp, request)
 
+    async def allows(self, url: str) -> bool:
+        """Whether robots.txt lets the crawler fetch *url* (read first, when it was not yet)."""
+        request = Request(url)
+        parser = await self.robot_parser(request)
+        if urlparse_cached(request).netloc in self._unreachable:
+            return False
+        return parser is None or parser.allowed(url, self._user_agent)
+
     def _read_in_part(self, data: bytes, request: Request, **_: Any) -> None:
         if _READING in request.meta:
             request.meta[_READING] += len(data)

@@ -2,7 +2,9 @@
 before the spider starts, and let the crawl reuse what the check confirmed.
 
 :class:`QuickCheckMiddleware` (a spider middleware) holds the spider's start requests back while
-the plan's pages are asked for again. When every page has answered and some differ, it releases
+the plan's pages are asked for again: first straight to the site
+(:mod:`exitscrape.incremental.revalidation`), then through Scrapy for the pages that pass left
+without an answer it could take. When every page has answered and some differ, it releases
 them (the crawl begins) and replays, in place of each request for a page the check confirmed,
 what the last crawl derived from that page (:mod:`exitscrape.incremental.replay`): its records,
 its captures, and the requests for its links, which are replayed or sent in turn. When many pages
@@ -30,10 +32,18 @@ from twisted.python.failure import Failure
 
 from exitscrape.dataset.records import CrawlRecords
 from exitscrape.dataset.store import DatasetStore, resolve_data_dir
+from exitscrape.downloadermiddlewares.robots import RobotsTxtMiddleware
 from exitscrape.evidence.capture import CaptureMiddleware
 from exitscrape.evidence.writer import CopiedExchange
 from exitscrape.incremental.quickcheck import Answer, QuickCheck
 from exitscrape.incremental.replay import Derived, Replay, ReplayRefused
+from exitscrape.incremental.revalidation import (
+    NOT_MODIFIED,
+    Conditional,
+    Limits,
+    revalidate,
+    unavailable,
+)
 from exitscrape.pipelines.collect import CollectPipeline
 from exitscrape.spiders.base import scope_of, site_spider
 from exitscrape.spiders.meta import CONFIRMED_SHA256, RECHECK_URL, REFERER
@@ -46,6 +56,16 @@ logger = logging.getLogger(__name__)
 #: more) answer differently; past that the site changed broadly, replaying would save little,
 #: and the crawl begins at once.
 FEW_DIFFERENCES = 2
+#: Scrapy's stats, kept for the answers taken straight as Scrapy keeps them for its own.
+RESPONSE_COUNT = "downloader/response_count"
+NOT_MODIFIED_COUNT = "downloader/response_status_count/304"
+#: A 304 to the check, counted as the HTTP cache counts one.
+REVALIDATED = "httpcache/revalidate"
+
+
+def _method(url: str) -> str:
+    """The check asks for a web page with GET, for another file with HEAD (as the spider)."""
+    return "GET" if looks_like_page(url) else "HEAD"
 
 
 class QuickCheckMiddleware:
@@ -84,21 +104,62 @@ class QuickCheckMiddleware:
             len(self.check.pages),
             self.check.version,
         )
+        await self._revalidate_directly()
+        if self.crawling:  # the answers taken straight were enough to begin
+            return
         for url in self.check.pages:
-            yield self._request(url)
+            if url not in self.check.answered:
+                yield self._request(url)
+
+    async def _revalidate_directly(self) -> None:
+        """Ask for the plan's pages straight (:mod:`exitscrape.incremental.revalidation`), when
+        that can stand for Scrapy's requests: pages the last crawl read at their own URL with a
+        validator, that robots.txt allows. Those it leaves unanswered go through Scrapy."""
+        check = self.check
+        assert check is not None
+        settings = self.crawler.settings
+        why_not = unavailable(settings, scope_of(self.crawler).start_url)
+        if why_not is not None:
+            logger.debug("Quick check: every request goes through Scrapy: %s", why_not)
+            return
+        robots = self.crawler.get_downloader_middleware(RobotsTxtMiddleware)
+        requests = []
+        for url, planned in check.pages.items():
+            answer = planned.answer
+            if not planned.validators or (answer.final_url, answer.status) != (url, 200):
+                continue
+            if answer.error is None and (robots is None or await robots.allows(url)):
+                requests.append(Conditional(url, _method(url), planned.validators))
+        limits = Limits.from_settings(settings, robots.crawl_delay if robots else None)
+        stopped = await revalidate(requests, limits, self._answered_directly)
+        logger.info(
+            "Quick check: %d of %d pages answered straight%s",
+            check.direct,
+            len(check.pages),
+            f" (stopped: {stopped})" if stopped else "",
+        )
+
+    def _answered_directly(self, url: str, status: int) -> bool:
+        """A page's answer to a request sent straight; ``True`` once the crawl has begun."""
+        check = self.check
+        stats = self.crawler.stats
+        assert check is not None and stats is not None
+        check.direct += 1
+        stats.inc_value(RESPONSE_COUNT)
+        if status == NOT_MODIFIED:
+            stats.inc_value(NOT_MODIFIED_COUNT)
+            stats.inc_value(REVALIDATED)
+            self._compare(url, check.not_modified_answer(url, url))
+        else:  # the site says it changed: not read here (the crawl reads it)
+            self._compare(url, Answer(url, status, None))
+        return self.crawling
 
     def _request(self, url: str, method: str | None = None) -> Request:
         assert self.check is not None
-        planned = self.check.pages[url]
-        headers = {}
-        if planned.etag:
-            headers["If-None-Match"] = planned.etag
-        if planned.last_modified:
-            headers["If-Modified-Since"] = planned.last_modified
         return Request(
             url,
-            method=method or ("GET" if looks_like_page(url) else "HEAD"),
-            headers=headers,
+            method=method or _method(url),
+            headers=dict(self.check.pages[url].validators),
             callback=self._answered,
             errback=self._failed,
             # Past the cache, which would answer a 304 with its copy: the plan has the answer.
@@ -112,7 +173,7 @@ class QuickCheckMiddleware:
         url = response.meta[RECHECK_URL]
         if response.status == 304:
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("httpcache/revalidate")  # as the cache counts a 304
+            self.crawler.stats.inc_value(REVALIDATED)
             answer = self.check.not_modified_answer(url, response.url)
         else:
             answer = Answer(response.url, response.status, body_sha256(response, is_html(response)))

@@ -22,7 +22,8 @@ untrusted input: a malformed one is ignored, and one listing a URL off the site
 (:meth:`~exitscrape.spiders.scope.SiteScope.admit`: another host, ``file:``) is ignored whole.
 
 This module holds the plan and the check's verdict; :mod:`exitscrape.incremental.middleware`
-sends the requests, the publish extension (:mod:`exitscrape.extensions.publish`) writes the plan.
+sends the requests (most of them straight: :mod:`exitscrape.incremental.revalidation`), the
+publish extension (:mod:`exitscrape.extensions.publish`) writes the plan.
 """
 
 from __future__ import annotations
@@ -92,6 +93,18 @@ class PlannedPage:
     answer: Answer
     etag: str | None = None
     last_modified: str | None = None
+
+    @property
+    def validators(self) -> tuple[tuple[str, str], ...]:
+        """The headers that make the request for this page conditional."""
+        return tuple(
+            (name, value)
+            for name, value in (
+                ("If-None-Match", self.etag),
+                ("If-Modified-Since", self.last_modified),
+            )
+            if value
+        )
 
 
 def recorded_answer(row: dict[str, Any]) -> Answer:
@@ -175,6 +188,7 @@ class QuickCheck:
     replayed: int = 0  # confirmed pages the crawl replayed (exitscrape.incremental.replay)
     not_replayed: str | None = None  # why the last crawl's records could not be replayed
     answered: set[str] = field(default_factory=set)  # the plan's URLs that answered
+    direct: int = 0  # answers taken straight (exitscrape.incremental.revalidation)
 
     @classmethod
     def load(cls, settings: BaseSettings, scope: SiteScope) -> QuickCheck | None:
@@ -290,6 +304,7 @@ class QuickCheck:
             self.changed,
             self.replayed,
             self.not_replayed,
+            self.direct,
         )
 
 
@@ -304,3 +319,4 @@ class QuickCheckSummary:
     changed: str | None  # the first page that answered differently, and how
     replayed: int = 0  # pages the crawl replayed from the last crawl's records, not fetched
     not_replayed: str | None = None  # why the last crawl's records were not used, if they were not
+    direct: int = 0  # answers taken from requests sent straight, not through Scrapy
