@@ -118,7 +118,8 @@ class QuickCheckMiddleware:
         check = self.check
         assert check is not None
         settings = self.crawler.settings
-        why_not = unavailable(settings, scope_of(self.crawler).start_url)
+        scope = scope_of(self.crawler)
+        why_not = unavailable(settings, scope.start_url)
         if why_not is not None:
             logger.debug("Quick check: every request goes through Scrapy: %s", why_not)
             return
@@ -130,7 +131,10 @@ class QuickCheckMiddleware:
                 continue
             if answer.error is None and (robots is None or await robots.allows(url)):
                 requests.append(Conditional(url, _method(url), planned.validators))
-        limits = Limits.from_settings(settings, robots.crawl_delay if robots else None)
+        assert self.crawler.engine is not None
+        downloader = self.crawler.engine.downloader
+        slot = downloader.per_slot_settings.get(downloader.get_slot_key(Request(scope.start_url)))
+        limits = Limits.from_settings(settings, robots.crawl_delay if robots else None, slot)
         stopped = await revalidate(requests, limits, self._answered_directly)
         logger.info(
             "Quick check: %d of %d pages answered straight%s",

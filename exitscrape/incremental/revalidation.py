@@ -18,8 +18,9 @@ always did (redirects, retries, ``Retry-After``, the HEAD fallback, error record
 answered yet to those requests. Nothing here retries.
 
 Politeness is the crawl's: the caller sends only what robots.txt allows; at most
-``CONCURRENT_REQUESTS_PER_DOMAIN`` (and ``CONCURRENT_REQUESTS``) connections; one request per
-``delay`` when ``DOWNLOAD_DELAY``, robots.txt's ``Crawl-delay`` or AutoThrottle's start delay ask
+``CONCURRENT_REQUESTS_PER_DOMAIN`` (and ``CONCURRENT_REQUESTS``, and the site's
+``DOWNLOAD_SLOTS`` concurrency) connections; one request per delay when ``DOWNLOAD_DELAY``, the
+site's ``DOWNLOAD_SLOTS`` delay, robots.txt's ``Crawl-delay`` or AutoThrottle's start delay ask
 for one; the crawl's ``User-Agent`` and default headers. :func:`unavailable` says when the pass
 cannot stand for Scrapy's requests (another reactor, a proxy, another download handler).
 """
@@ -31,8 +32,9 @@ import re
 import ssl
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
@@ -74,23 +76,31 @@ class Limits:
     headers: tuple[tuple[str, str], ...]  # sent with every request (User-Agent, Accept...)
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings, crawl_delay: float | None) -> Limits:
+    def from_settings(
+        cls,
+        settings: BaseSettings,
+        crawl_delay: float | None,
+        slot: Mapping[str, Any] | None = None,
+    ) -> Limits:
+        """The limits for a site whose robots.txt asks for *crawl_delay*, and whose download
+        slot has *slot* settings (a ``DOWNLOAD_SLOTS`` entry: ``delay``, ``concurrency``)."""
+        slot = slot or {}
         delays = [settings.getfloat("DOWNLOAD_DELAY"), crawl_delay or 0.0]
+        delays.append(float(slot.get("delay") or 0.0))
         if settings.getbool("AUTOTHROTTLE_ENABLED"):
             delays.append(settings.getfloat("AUTOTHROTTLE_START_DELAY"))
+        connections = min(
+            settings.getint("CONCURRENT_REQUESTS"),
+            settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+            int(slot.get("concurrency") or settings.getint("CONCURRENT_REQUESTS")),
+        )
         headers = {str(k): str(v) for k, v in settings.getdict("DEFAULT_REQUEST_HEADERS").items()}
         if settings.getbool("COMPRESSION_ENABLED"):
             headers.setdefault("Accept-Encoding", b", ".join(ACCEPTED_ENCODINGS).decode())
         if settings.get("USER_AGENT"):
             headers["User-Agent"] = settings["USER_AGENT"]
         return cls(
-            connections=max(
-                1,
-                min(
-                    settings.getint("CONCURRENT_REQUESTS"),
-                    settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-                ),
-            ),
+            connections=max(1, connections),
             delay=max(delays),
             timeout=settings.getfloat("DOWNLOAD_TIMEOUT") or 180.0,
             headers=tuple(headers.items()),

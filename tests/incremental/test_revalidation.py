@@ -141,6 +141,9 @@ def test_the_crawl_s_politeness_and_headers_are_kept() -> None:
     assert Limits.from_settings(settings, crawl_delay=None).delay == 0.0
     assert Limits.from_settings(settings, crawl_delay=3.0).delay == 3.0  # robots.txt's
     assert Limits.from_settings(settings, crawl_delay=None).connections == 8  # per domain
+    slot = {"delay": 2.5, "concurrency": 2}  # DOWNLOAD_SLOTS for the site
+    slotted = Limits.from_settings(settings, None, slot)
+    assert (slotted.connections, slotted.delay) == (2, 2.5)
 
 
 def test_not_used_where_it_could_not_stand_for_scrapy(monkeypatch: pytest.MonkeyPatch) -> None:
