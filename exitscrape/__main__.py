@@ -2,4 +2,5 @@
 
 from exitscrape.cli import run
 
-run()
+if __name__ == "__main__":  # not when a worker process imports it (multiprocessing's spawn)
+    run()

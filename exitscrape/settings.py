@@ -107,6 +107,14 @@ DEPTH_LIMIT = 50
 # A page with more has its first ones recorded and ends the crawl (links_per_page).
 EXITSCRAPE_MAX_LINKS_PER_PAGE = 1000
 
+# Pages are read (parsed, their programme extracted) in a second process on a machine with two
+# cores or more: the crawl's process then only downloads and navigates, a third less work per
+# page (exitscrape/extraction/reader.py). A crawl starts that process only after reading
+# EXITSCRAPE_READER_PROCESS_AFTER pages itself: a small crawl, or a rerun reading a few changed
+# pages, does not pay the half second it takes to start. False reads every page here.
+EXITSCRAPE_READER_PROCESS = True
+EXITSCRAPE_READER_PROCESS_AFTER = 100
+
 # One job each: add country codes and citations; collect everything for publishing.
 ITEM_PIPELINES = {
     "exitscrape.pipelines.normalise.NormalisePipeline": 100,

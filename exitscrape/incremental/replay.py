@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 
 from scrapy.settings import BaseSettings
 
-from exitscrape.dataset.files import atomic_write, open_regular, read_regular
+from exitscrape.dataset.files import atomic_write, make_dirs, open_regular, read_regular
 from exitscrape.dataset.records import (
     CrawlRecords,
     content_sha256,
@@ -146,7 +146,9 @@ def write_records(
             written += 1
         put(b"}}")
 
-    atomic_write(records_path(settings), write)
+    path = records_path(settings)
+    make_dirs(path.parent)  # a crawl without the HTTP cache has no cache dir yet
+    atomic_write(path, write)
     return digest.hexdigest() if written else None
 
 

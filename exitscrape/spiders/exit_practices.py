@@ -1,6 +1,9 @@
 """The ``exit_practices`` spider: navigation only.
 
-Extraction is in :mod:`exitscrape.extraction` (page objects), what belongs to the site in
+Extraction is in :mod:`exitscrape.extraction` (page objects; everything taken from a page comes
+from :func:`~exitscrape.extraction.reading.read_page`, run by the spider's
+:class:`~exitscrape.extraction.reader.PageReader`, maybe in a second process), what belongs to
+the site in
 :mod:`exitscrape.spiders.scope`, and reruns' quick check in :mod:`exitscrape.incremental`.
 """
 
@@ -18,9 +21,10 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from exitscrape.extensions.outcome import SUMMARISED
-from exitscrape.extraction.links import content_links, more_links_than
-from exitscrape.extraction.menu import category_of, read_menu
-from exitscrape.extraction.programme import ProgrammePage
+from exitscrape.extraction.links import more_links_than
+from exitscrape.extraction.menu import MenuEntry, category_of
+from exitscrape.extraction.reader import PageReader, cores
+from exitscrape.extraction.reading import Page
 from exitscrape.items import PageItem, SiteMenu
 from exitscrape.spiders import meta
 from exitscrape.spiders.base import SiteSpider
@@ -32,6 +36,7 @@ from exitscrape.spiders.responses import (
     header,
     is_html,
     media_type,
+    selector_type,
 )
 from exitscrape.spiders.scope import DEFAULT_START_URL, SiteScope, looks_like_page
 
@@ -64,13 +69,20 @@ class ExitPracticesSpider(SiteSpider):
     def __init__(self, start_url: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope = SiteScope(start_url or DEFAULT_START_URL)
+        self.reader = PageReader()  # every page read here, unless from_crawler says otherwise
         self._menu_read = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.max_links = crawler.settings.getint("EXITSCRAPE_MAX_LINKS_PER_PAGE")
+        settings = crawler.settings
+        spider.max_links = settings.getint("EXITSCRAPE_MAX_LINKS_PER_PAGE")
+        if settings.getbool("EXITSCRAPE_READER_PROCESS") and cores() >= 2:
+            spider.reader = PageReader(settings.getint("EXITSCRAPE_READER_PROCESS_AFTER"))
         return spider
+
+    def closed(self, reason: str) -> None:
+        self.reader.close()
 
     @property
     def start_url(self) -> str:
@@ -109,9 +121,10 @@ class ExitPracticesSpider(SiteSpider):
             **fields,
         )
 
-    def parse(self, response: Response) -> Iterator[Any]:
+    async def parse(self, response: Response) -> AsyncIterator[Any]:
         if not isinstance(response, TextResponse) or not is_html(response):
-            yield from self.parse_other(response)
+            for item in self.parse_other(response):
+                yield item
             return
         response = decoded(response)
         if response.meta.get(meta.START):
@@ -129,11 +142,9 @@ class ExitPracticesSpider(SiteSpider):
             self.logger.error("Failed %s: %s", response.url, error, extra={SUMMARISED: True})
             yield self._page(response, body_sha256=digest, error=error)
             raise CloseSpider(TOO_MANY_LINKS)
-        menu_read = self._menu_read
         try:
-            results = list(self._parse_html(response, digest))
+            results = await self._read(response, digest)
         except Exception as error:  # a hostile page (nested 10,000 deep, say) fails alone
-            self._menu_read = menu_read  # its menu, if read, was lost with it: read the next
             self.logger.warning("Failed %s: cannot parse it: %r", response.url, error)
             yield self._page(
                 response,
@@ -141,23 +152,36 @@ class ExitPracticesSpider(SiteSpider):
                 error=f"cannot parse the page: {type(error).__name__}: {error}",
             )
             return
-        yield from results
+        for result in results:
+            yield result
 
-    def _parse_html(self, response: TextResponse, digest: str | None) -> Iterator[Any]:
-        if not self._menu_read:
-            yield from self._read_menu(response)
-        page = ProgrammePage(response.selector)
-        links = self.scope.admit_all(content_links(response.selector, response.url))
-        if page.is_programme:
-            yield page.to_item(url=response.url, fetched_at=_fetched_at(response.meta))
-        yield self._page(response, body_sha256=digest, is_programme=page.is_programme, links=links)
-        yield from self.follow(links, response.url)
+    async def _read(self, response: TextResponse, digest: str | None) -> list[Any]:
+        """The page's items and requests: read by the reader (maybe in another process), its
+        links held to the site, its menu taken from the first page read with one."""
+        page = Page(
+            response.url,
+            response.text,
+            response.encoding,
+            selector_type(response),
+            _fetched_at(response.meta),
+        )
+        reading = await self.reader.read(page, with_menu=not self._menu_read)
+        results: list[Any] = []
+        if reading.menu and not self._menu_read:  # pages read at once may all hold it
+            results.extend(self._read_menu(reading.menu, response.url))
+        links = self.scope.admit_all(reading.links)
+        if reading.programme is not None:
+            results.append(reading.programme)
+        is_programme = reading.programme is not None
+        results.append(
+            self._page(response, body_sha256=digest, is_programme=is_programme, links=links)
+        )
+        results.extend(self.follow(links, response.url))
+        return results
 
-    def _read_menu(self, response: TextResponse) -> Iterator[Any]:
-        """The category tree from the first page that has a menu; then follow the menu."""
-        entries = read_menu(response.selector, response.url)
-        if not entries:
-            return
+    def _read_menu(self, entries: list[MenuEntry], page_url: str) -> Iterator[Any]:
+        """The category tree from the menu *entries* of the page at *page_url*; then follow
+        them."""
         self._menu_read = True
         categories = {}
         for entry in entries:
@@ -165,8 +189,8 @@ class ExitPracticesSpider(SiteSpider):
             if url and category:
                 categories[url] = category
         links = self.scope.admit_all([entry.url for entry in entries])
-        yield SiteMenu(url=response.url, categories=categories, links=links)
-        yield from self.follow(links, response.url)
+        yield SiteMenu(url=page_url, categories=categories, links=links)
+        yield from self.follow(links, page_url)
 
     def parse_other(self, response: Response) -> Iterator[PageItem]:
         """A response that is not a web page (a PDF, an image): recorded, not parsed."""

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, JsonResponse, Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from exitscrape.archive.replay import ArchiveError, Memento
 from exitscrape.extraction.encoding import page_encoding
+from exitscrape.extraction.reading import SelectorType
 from exitscrape.items import HTML_MEDIA_TYPES
 from exitscrape.spiders.base import OffSiteRequest
 from exitscrape.spiders.meta import MEMENTO
@@ -47,6 +48,17 @@ def body_sha256(response: Response, html: bool) -> str | None:
     """The body's hash as the crawl records it: a web page's always, another file's when it has
     a body (a HEAD request gets none)."""
     return hashlib.sha256(response.body).hexdigest() if html or response.body else None
+
+
+def selector_type(response: TextResponse) -> SelectorType:
+    """How Scrapy's ``response.selector`` parses *response* (``None``: parsel decides)."""
+    if isinstance(response, XmlResponse):
+        return "xml"
+    if isinstance(response, JsonResponse):
+        return "json"
+    if isinstance(response, HtmlResponse):
+        return "html"
+    return None
 
 
 def decoded(response: TextResponse) -> TextResponse:

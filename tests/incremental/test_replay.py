@@ -183,3 +183,16 @@ def test_records_carry_over_a_rerun_that_found_the_same_data(tmp_path: Path) -> 
     assert report(data)["quick_check"]["replayed"] > 0
     assert_same_data(data, full)
     assert run_cli("verify", "--data-dir", str(data)).returncode == 0
+
+
+def test_a_crawl_without_the_http_cache_leaves_what_the_next_rerun_needs(
+    session_snapshot_server: SiteServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    first = crawl(session_snapshot_server.url, data, "-s", "HTTPCACHE_ENABLED=False")
+    assert first.returncode == 0, first.stderr
+    assert "Cannot write" not in first.stderr  # the records too: no cache dir yet, made
+    assert (data / "cache" / "quick-check-records.json").is_file()
+    rerun = crawl(session_snapshot_server.url, data)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "nothing parsed, nothing published" in rerun.stdout

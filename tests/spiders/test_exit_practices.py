@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from parsel import Selector
 
 from exitscrape.extraction.menu import category_of, read_menu
@@ -35,6 +38,15 @@ MENU = [
     ),
     ("Resources", "/k.html", [("Radicalisation &amp; Terrorism", "/l.html", [])]),
 ]
+
+
+def parsed(spider: Any, response: Any) -> list[Any]:
+    """Everything ``spider.parse(response)`` yields (an async generator), outside a crawl."""
+
+    async def collect() -> list[Any]:
+        return [output async for output in spider.parse(response)]
+
+    return asyncio.run(collect())
 
 
 def categories() -> dict[str, Category | None]:
@@ -91,7 +103,7 @@ def test_start_url_redirect_within_the_site_sets_the_origin() -> None:
     request = Request("http://exit-practices.eu/", meta={meta.START: True})
     html = page_html("Home", '<a href="http://exit-practices.eu/a.html">a</a>', menu_html(MENU))
     response = HtmlResponse("https://www.exit-practices.eu/", body=html.encode(), request=request)
-    followed = [r.url for r in spider.parse(response) if isinstance(r, Request)]
+    followed = [r.url for r in parsed(spider, response) if isinstance(r, Request)]
     assert "https://www.exit-practices.eu/a.html" in followed
     assert "https://www.exit-practices.eu/d.html" in followed  # from the menu
     assert not [url for url in followed if url.startswith("http://")]
@@ -101,6 +113,7 @@ def test_menu_of_a_page_that_fails_to_parse_is_read_again(monkeypatch) -> None:
     from scrapy import Request
     from scrapy.http import HtmlResponse
 
+    from exitscrape.extraction import reading
     from exitscrape.items import PageItem, SiteMenu
     from exitscrape.spiders import exit_practices
 
@@ -111,11 +124,11 @@ def test_menu_of_a_page_that_fails_to_parse_is_read_again(monkeypatch) -> None:
         def __init__(self, selector) -> None:
             raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(exit_practices, "ProgrammePage", Broken)
+    monkeypatch.setattr(reading, "ProgrammePage", Broken)
     start = HtmlResponse("http://127.0.0.1/", body=html, request=Request("http://127.0.0.1/"))
-    out = list(spider.parse(start))
+    out = parsed(spider, start)
     assert [type(o) for o in out] == [PageItem] and out[0].error.startswith("cannot parse")
     monkeypatch.undo()
     other = Request("http://127.0.0.1/a.html")
-    out = list(spider.parse(HtmlResponse(other.url, body=html, request=other)))
+    out = parsed(spider, HtmlResponse(other.url, body=html, request=other))
     assert any(isinstance(o, SiteMenu) for o in out)  # the categories are not lost
