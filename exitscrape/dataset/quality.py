@@ -20,6 +20,7 @@ from exitscrape.dataset.wording import plural
 
 #: Programme columns whose coverage is watched: the content fields and the categories.
 COVERAGE_FIELDS = (*CONTENT_FIELDS, "settings", "ideologies", "regions")
+_SLICE = 1000
 
 
 class Bound(NamedTuple):
@@ -120,8 +121,14 @@ def coverage(programmes: pa.Table) -> dict[str, float]:
     for name in COVERAGE_FIELDS:
         if name not in programmes.schema.names:
             continue
-        values = programmes.column(name).to_pylist()
-        result[name] = round(sum(1 for v in values if v) / rows, 4) if rows else 0.0
+        column = programmes.column(name)
+        filled = sum(  # a slice at a time: the descriptions of 10,000 programmes take 35 MB
+            1
+            for start in range(0, rows, _SLICE)
+            for value in column.slice(start, _SLICE).to_pylist()
+            if value
+        )
+        result[name] = round(filled / rows, 4) if rows else 0.0
     return result
 
 

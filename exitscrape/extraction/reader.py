@@ -63,23 +63,36 @@ class PageReader:
         self._until_start = start_after  # pages to read here before the worker starts
 
     def _start(self) -> None:
-        self._pool = ProcessPoolExecutor(
-            max_workers=1,
-            # A fresh interpreter: forking a process that runs threads and a reactor is not safe.
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_interrupts,
+        try:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                # A fresh interpreter: forking a process running threads and a reactor is unsafe.
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_interrupts,
+            )
+            self._started = self._pool.submit(_ready)
+        except Exception as error:  # no semaphores (/dev/shm), no processes left...
+            self._stopped(error)
+
+    def _stopped(self, error: BaseException) -> None:
+        logger.warning(
+            "The process reading pages stopped or could not start (%s: %s): pages are read in "
+            "the crawl's process from now on",
+            type(error).__name__,
+            error,
         )
-        self._started = self._pool.submit(_ready)
+        self.close()
 
     @property
     def in_worker(self) -> bool:
         """Whether pages go to the worker now (it has started, and not died)."""
-        return (
-            self._pool is not None
-            and self._started is not None
-            and self._started.done()
-            and self._started.exception() is None
-        )
+        started = self._started
+        if self._pool is None or started is None or not started.done():
+            return False
+        if (error := started.exception()) is not None:  # it died as it started
+            self._stopped(error)
+            return False
+        return True
 
     async def read(self, page: Page, with_menu: bool) -> PageReading:
         """*page* read, in the worker when it is ready, else here."""
@@ -94,18 +107,13 @@ class PageReader:
         try:
             return await asyncio.wrap_future(self._pool.submit(read_page, page, with_menu))
         except BrokenProcessPool as error:
-            if self._pool is not None:
-                logger.warning(
-                    "The process reading pages stopped (%s): pages are read in the crawl's "
-                    "process from now on",
-                    error,
-                )
-                self.close()
+            if self._pool is not None:  # the first page to find it
+                self._stopped(error)
             return read_page(page, with_menu)
 
     def close(self) -> None:
         """Stop the worker (it finishes the page in hand); pages are read here from now on."""
         pool, self._pool = self._pool, None
-        self._until_start = None
+        self._until_start, self._started = None, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

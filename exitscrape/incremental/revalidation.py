@@ -94,7 +94,10 @@ class Limits:
             settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
             int(slot.get("concurrency") or settings.getint("CONCURRENT_REQUESTS")),
         )
-        headers = {str(k): str(v) for k, v in settings.getdict("DEFAULT_REQUEST_HEADERS").items()}
+        headers = {
+            _text(name): _text(value)
+            for name, value in settings.getdict("DEFAULT_REQUEST_HEADERS").items()
+        }
         if settings.getbool("COMPRESSION_ENABLED"):
             headers.setdefault("Accept-Encoding", b", ".join(ACCEPTED_ENCODINGS).decode())
         if settings.get("USER_AGENT"):
@@ -105,6 +108,11 @@ class Limits:
             timeout=settings.getfloat("DOWNLOAD_TIMEOUT") or 180.0,
             headers=tuple(headers.items()),
         )
+
+
+def _text(value: Any) -> str:
+    """A header name or value from settings (``str`` or ``bytes``, as Scrapy takes them)."""
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def unavailable(settings: BaseSettings, url: str) -> str | None:

@@ -91,6 +91,25 @@ def test_a_worker_that_dies_loses_no_page(caplog: pytest.LogCaptureFixture) -> N
     assert "read in the crawl's process from now on" in caplog.text
 
 
+def test_a_worker_that_cannot_start_loses_no_page(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_processes(*args: object, **kwargs: object) -> None:
+        raise OSError("[Errno 38] Function not implemented: no semaphores here")
+
+    monkeypatch.setattr("exitscrape.extraction.reader.ProcessPoolExecutor", no_processes)
+    page = snapshot_page()
+
+    async def main() -> list[PageReading]:
+        reader = PageReader(start_after=0)
+        return [await reader.read(page, with_menu=False) for _ in range(3)]
+
+    with caplog.at_level(logging.WARNING):
+        readings = asyncio.run(main())
+    assert readings == [read_page(page, with_menu=False)] * 3
+    assert "could not start (OSError" in caplog.text
+
+
 def _workers() -> set[str]:
     listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     return {line.split()[0] for line in listing.splitlines() if "spawn_main" in line}

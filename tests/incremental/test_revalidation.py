@@ -144,6 +144,8 @@ def test_the_crawl_s_politeness_and_headers_are_kept() -> None:
     slot = {"delay": 2.5, "concurrency": 2}  # DOWNLOAD_SLOTS for the site
     slotted = Limits.from_settings(settings, None, slot)
     assert (slotted.connections, slotted.delay) == (2, 2.5)
+    settings.set("DEFAULT_REQUEST_HEADERS", {b"Accept": b"text/html"}, priority="cmdline")
+    assert dict(Limits.from_settings(settings, None).headers)["Accept"] == "text/html"
 
 
 def test_not_used_where_it_could_not_stand_for_scrapy(monkeypatch: pytest.MonkeyPatch) -> None:
