@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -26,8 +25,7 @@ from exitscrape.incremental.revalidation import (
     revalidate,
     unavailable,
 )
-from exitscrape.snapshot.server import SNAPSHOT_DIR
-from tests.conftest import FaultServer, copy_data_dir, crawl, report
+from tests.conftest import FaultServer, copy_data_dir, copy_site, crawl, report
 
 LIMITS = Limits(connections=2, delay=0.0, timeout=5.0, headers=(("User-Agent", "test"),))
 NOT_MODIFIED_HEAD = b'HTTP/1.1 304 Not Modified\r\nETag: "a"\r\n\r\n'
@@ -324,7 +322,7 @@ def test_an_unchanged_rerun_takes_every_answer_straight(
 
 
 def test_robots_txt_holds_for_the_requests_sent_straight(tmp_path: Path) -> None:
-    site = Path(shutil.copytree(SNAPSHOT_DIR, tmp_path / "site"))
+    site = copy_site(tmp_path)
     data = tmp_path / "data"
     page = "/healthy-identity-intervention-hii.html"
     with FaultServer(site) as server:
@@ -341,7 +339,7 @@ def test_robots_txt_holds_for_the_requests_sent_straight(tmp_path: Path) -> None
 
 
 def test_a_server_error_hands_the_rest_of_the_check_to_scrapy(tmp_path: Path) -> None:
-    site = Path(shutil.copytree(SNAPSHOT_DIR, tmp_path / "site"))
+    site = copy_site(tmp_path)
     data = tmp_path / "data"
     with FaultServer(site) as server:
         assert crawl(server.url, data).returncode == 0
